@@ -1,0 +1,137 @@
+"""NEF Principle 3: map a linear system onto a recurrent connection through a synapse.
+
+Given ``dx/dt = A x + B u`` and a synapse ``h``, find ``(A_H, B_H)`` such that
+feeding ``A_H x + B_H u`` through ``h`` back into ``x`` implements the system.
+
+References
+----------
+.. [1] Eliasmith & Anderson. "Neural Engineering." MIT Press, 2003 (Principle 3).
+.. [2] Voelker. "Dynamical systems in spiking neuromorphic hardware." PhD thesis,
+   University of Waterloo, 2019, eq. 5.9 (the exact discrete lowpass mapping).
+"""
+
+import numpy as np
+import nengo
+from nengo.exceptions import ValidationError
+
+from nengo_lmu._validation import check_choice, check_positive
+from nengo_lmu.systems import discretize
+
+MAPPINGS = ("discrete", "continuous")
+
+
+def _synapse_denominator(synapse):
+    """Denominator coefficients ``c_i`` (ascending powers of s) of ``h = 1 / sum c_i s^i``.
+
+    Raises ValidationError for synapses that are not strictly proper continuous
+    LinearFilters with a constant numerator.
+    """
+    if not isinstance(synapse, nengo.LinearFilter):
+        raise ValidationError(
+            f"Principle 3 needs a nengo.LinearFilter synapse (e.g. nengo.Lowpass); "
+            f"got {synapse!r}",
+            attr="synapse",
+        )
+    if not getattr(synapse, "analog", True):
+        raise ValidationError(
+            f"Principle 3 here needs an analog (continuous) synapse; got a digital "
+            f"filter {synapse!r}",
+            attr="synapse",
+        )
+    num = np.trim_zeros(np.atleast_1d(np.asarray(synapse.num, dtype=float)), "f")
+    den = np.trim_zeros(np.atleast_1d(np.asarray(synapse.den, dtype=float)), "f")
+    if len(num) != 1 or len(den) < 2:
+        raise ValidationError(
+            f"The synapse must have a constant numerator and a denominator of "
+            f"order >= 1 (num={synapse.num}, den={synapse.den}); synapses with zeros "
+            f"or pass-through cannot be mapped",
+            attr="synapse",
+        )
+    return den[::-1] / num[0]
+
+
+def principle3(A, B, synapse, mapping="discrete", dt=0.001):
+    """Recurrent and input transforms that implement ``(A, B)`` through ``synapse``.
+
+    Parameters
+    ----------
+    A : (n, n) array_like
+        Continuous state matrix.
+    B : (n, k) array_like
+        Continuous input matrix.
+    synapse : nengo.LinearFilter
+        The synapse on both the recurrent and the input connection. ``"discrete"``
+        accepts a `nengo.Lowpass` (or an equivalent first-order LinearFilter);
+        ``"continuous"`` accepts any LinearFilter with a constant numerator.
+    mapping : {"discrete", "continuous"}
+        ``"discrete"``: exact at time step ``dt`` for Nengo's (zero-order-hold)
+        simulation of the lowpass [2]_; ``"continuous"``: the textbook mapping, exact
+        as ``dt -> 0``.
+    dt : float
+        Simulator time step (``"discrete"`` only).
+
+    Returns
+    -------
+    A_H : (n, n) ndarray
+        Transform of the recurrent connection.
+    B_H : (n, k) ndarray
+        Transform of the input connection.
+
+    Notes
+    -----
+    Continuous, for ``h(s) = 1 / sum_i c_i s^i``:
+    ``A_H = sum_i c_i A^i`` and ``B_H = (sum_{i>=1} c_i A^(i-1)) B``; for a lowpass
+    with time constant ``tau`` this is ``A_H = tau A + I``, ``B_H = tau B``.
+
+    Discrete, for a lowpass: with ``a = exp(-dt / tau)`` and ``(Ad, Bd)`` the ZOH
+    discretization, ``A_H = (Ad - a I) / (1 - a)`` and ``B_H = Bd / (1 - a)``.
+
+    Examples
+    --------
+    >>> import nengo
+    >>> A_H, B_H = principle3([[-1.0]], [[1.0]], nengo.Lowpass(0.1), "continuous")
+    >>> float(A_H[0, 0]), float(B_H[0, 0])
+    (0.9, 0.1)
+    """
+    check_choice(mapping, MAPPINGS, "mapping")
+    A = np.asarray(A, dtype=float)
+    B = np.asarray(B, dtype=float)
+    if B.ndim == 1:
+        B = B[:, None]
+    c = _synapse_denominator(synapse)
+    n = A.shape[0]
+    if mapping == "continuous":
+        A_H = np.zeros_like(A)
+        B_H = np.zeros_like(B)
+        power = np.eye(n)  # A^i
+        for i, ci in enumerate(c):
+            A_H += ci * power
+            if i >= 1:
+                B_H += ci * (np.linalg.matrix_power(A, i - 1) @ B)
+            power = power @ A
+        return A_H, B_H
+
+    dt = check_positive(dt, "dt")
+    if len(c) != 2:
+        raise ValidationError(
+            f"mapping='discrete' supports first-order (lowpass) synapses only; got "
+            f"{synapse!r}: use mapping='continuous' for higher-order synapses",
+            attr="synapse",
+        )
+    tau = c[1] / c[0]
+    if tau <= 0:
+        raise ValidationError(
+            f"The synapse's time constant must be > 0; got {tau}", attr="synapse"
+        )
+    a = np.exp(-dt / tau)
+    Ad, Bd = discretize(A, B, dt, method="zoh")
+    A_H = (Ad - a * np.eye(n)) / (1 - a)
+    B_H = Bd / (1 - a)
+    # A lowpass with DC gain g = 1 / c0 scales everything it passes by g.
+    return A_H * c[0], B_H * c[0]
+
+
+def lowpass_tau(synapse):
+    """Time constant of a first-order synapse (for radii and defaults)."""
+    c = _synapse_denominator(synapse)
+    return c[1] / c[0] if len(c) == 2 else None
