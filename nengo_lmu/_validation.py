@@ -11,12 +11,15 @@ class FiniteNumberParam(NumberParam):
     """A NumberParam that also rejects NaN and infinity."""
 
     def coerce(self, instance, num):
-        num = super().coerce(instance, num)
-        if num is not None and not np.isfinite(num):
+        if (
+            isinstance(num, numbers.Real)
+            and not isinstance(num, bool)
+            and not np.isfinite(num)
+        ):
             raise ValidationError(
                 f"Must be a finite number; got {num!r}", attr=self.name, obj=instance
             )
-        return num
+        return super().coerce(instance, num)
 
 
 class StrictIntParam(IntParam):

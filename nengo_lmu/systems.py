@@ -167,7 +167,9 @@ def controllability_gramian(A, B):
     return scipy.linalg.solve_continuous_lyapunov(A, -B @ B.T)
 
 
-def window_readout(order, function, n_points=200, n_samples=2000, rng=None):
+def window_readout(
+    order, function, n_points=200, n_samples=2000, rng=None, process=None, dt=0.001
+):
     """Least-squares readout of any function of the window onto the memory.
 
     Parameters
@@ -182,11 +184,18 @@ def window_readout(order, function, n_points=200, n_samples=2000, rng=None):
     n_points : int
         Samples per window passed to ``function``.
     n_samples : int
-        Number of random windows in the least-squares fit. Windows are drawn from
-        the memory's own state distribution under white-noise input (its
-        controllability Gramian), so linear functions are decoded exactly and
-        nonlinear ones in the least-squares sense over typical windows.
+        Number of random windows in the least-squares fit. Linear functions are
+        decoded exactly whatever the windows; nonlinear ones (max, ...) in the
+        least-squares sense over the windows drawn, so give ``process`` when the
+        input's statistics are known.
     rng : np.random.RandomState, optional
+    process : nengo.Process, optional
+        The expected input (1-D): windows are the memory's states while it is
+        driven by this process (window length ``theta = 1``: express the process
+        in units of theta). Default: the memory's state distribution under white
+        noise (its controllability Gramian).
+    dt : float
+        Time step used to simulate ``process``.
 
     Returns
     -------
@@ -205,18 +214,25 @@ def window_readout(order, function, n_points=200, n_samples=2000, rng=None):
             f"Must be callable; got {function!r}", attr="function"
         )
     rng = np.random.RandomState(0) if rng is None else rng
-    A, B = lmu_matrices(order, 1.0)
-    cov = controllability_gramian(A, B)
-    L = np.linalg.cholesky(cov + 1e-12 * np.eye(order))
-    M = rng.standard_normal((n_samples, order)) @ L.T
-    # Scale so the windows have unit RMS: the least-squares fit is scale-aware for
-    # nonlinear functions, and unit RMS matches Nengo's usual radius.
+    if process is None:
+        A, B = lmu_matrices(order, 1.0)
+        cov = controllability_gramian(A, B)
+        L = np.linalg.cholesky(cov + 1e-12 * np.eye(order))
+        M = rng.standard_normal((n_samples, order)) @ L.T
+    else:
+        n_steps = int(round(1.0 / dt)) * 2 + n_samples * 10
+        u = process.run_steps(n_steps, dt=dt, rng=rng)[:, :1]
+        M = simulate_memory(u, order, 1.0, dt=dt)[:, 0, :]
+        M = M[n_steps - n_samples * 10 :: 10]
     r = np.linspace(1, 0, n_points)  # ascending time = descending delay
     C = legendre_readout(order, r)
     windows = M @ C.T
-    scale = np.sqrt(np.mean(windows**2))
-    M /= scale
-    windows /= scale
+    if process is None:
+        # Unit-RMS windows: the fit of a nonlinear function depends on the scale,
+        # and unit RMS matches Nengo's usual radius.
+        scale = np.sqrt(np.mean(windows**2))
+        M /= scale
+        windows /= scale
     Y = np.array([np.atleast_1d(function(w)) for w in windows], dtype=float)
     W, *_ = np.linalg.lstsq(M, Y, rcond=None)
     return W.T
