@@ -81,7 +81,12 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
     -----
     Continuous, for ``h(s) = 1 / sum_i c_i s^i``:
     ``A_H = sum_i c_i A^i`` and ``B_H = (sum_{i>=1} c_i A^(i-1)) B``; for a lowpass
-    with time constant ``tau`` this is ``A_H = tau A + I``, ``B_H = tau B``.
+    with time constant ``tau`` this is ``A_H = tau A + I``, ``B_H = tau B``. For a
+    first-order synapse the loop is exact; for higher orders (e.g. `nengo.Alpha`)
+    this is nengolib's ``ss2sim``, which leaves out terms in the input's
+    derivatives (``sum_{i>=2} c_i sum_{j=1}^{i-1} A^(i-1-j) B s^j``): the state
+    dynamics (poles) and the steady state are exact, the response to fast inputs
+    is not.
 
     Discrete, for a lowpass: with ``a = exp(-dt / tau)`` and ``(Ad, Bd)`` the ZOH
     discretization, ``A_H = (Ad - a I) / (1 - a)`` and ``B_H = Bd / (1 - a)``.
