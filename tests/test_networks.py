@@ -1,0 +1,163 @@
+"""The spiking memory against the exact memory, in every backend."""
+
+import numpy as np
+import pytest
+import nengo
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import LegendreMemory, legendre_readout, window_readout
+from nengo_lmu.analysis import measure_memory, nrmse
+from nengo_lmu.networks import LMUMemory, solve_subpopulation_decoders
+
+POISSON = nengo.PoissonSpiking(nengo.LIFRate())
+
+
+def test_lif_default_memory_accuracy():
+    """Order 6, theta 1 s, 3000 LIF neurons, all defaults, 1 Hz noise: decoded memory
+    NRMSE 0.036-0.047 over five seeds when written (the brief asks for 5 %); we
+    assert 7 % to leave room for other platforms' floating point."""
+    result = measure_memory(6, 1.0, 3000, seed=0, duration=6.0)
+    assert result["n_neurons"] == 3000
+    assert result["nrmse"] < 0.07, result["nrmse"]
+    # the full-delay readout is decoded from the memory too
+    assert result["readout_nrmse"] < 0.1, result["readout_nrmse"]
+
+
+@pytest.mark.parametrize(
+    "neuron_type, limit",
+    [
+        # measured (order 3, theta 0.5, 600 neurons, seed 1): LIF 0.06,
+        # SpikingRectifiedLinear 0.06, RegularSpiking(LIFRate) 0.06, Poisson 0.17
+        (nengo.SpikingRectifiedLinear(), 0.12),
+        (nengo.RegularSpiking(nengo.LIFRate()), 0.12),
+        (POISSON, 0.3),
+    ],
+)
+def test_neuron_types(neuron_type, limit):
+    result = measure_memory(3, 0.5, 600, neuron_type=neuron_type, seed=1, duration=4.0)
+    assert result["nrmse"] < limit, result["nrmse"]
+
+
+@pytest.mark.parametrize("layout", ["ensemble", "per-dimension", "subpopulations"])
+def test_layouts(layout):
+    """Every layout realizes the memory; the single order-D ensemble is the worst
+    (0.2 measured at order 6 with 3000 neurons), so its limit is looser."""
+    result = measure_memory(4, 0.5, 1200, seed=2, duration=3.0, layout=layout)
+    limit = 0.35 if layout == "ensemble" else 0.12
+    assert result["nrmse"] < limit, (layout, result["nrmse"])
+    assert result["layout"] == layout
+
+
+def test_poisson_error_falls_with_neurons():
+    """Poisson spiking noise averages out as 1/sqrt(m): 10x the neurons should cut
+    the error by about sqrt(10) = 3.2 (measured 0.32 -> 0.10 from 300 to 3000);
+    we assert a factor of 2, averaged over two seeds."""
+    errors = {}
+    for n in [300, 3000]:
+        errors[n] = np.mean(
+            [
+                measure_memory(6, 1.0, n, neuron_type=POISSON, seed=s, duration=4.0)[
+                    "nrmse"
+                ]
+                for s in (0, 1)
+            ]
+        )
+    assert errors[3000] < errors[300] / 2, errors
+
+
+def test_same_seed_same_output():
+    a = measure_memory(3, 0.5, 300, neuron_type=POISSON, seed=5, duration=0.5)
+    b = measure_memory(3, 0.5, 300, neuron_type=POISSON, seed=5, duration=0.5)
+    c = measure_memory(3, 0.5, 300, neuron_type=POISSON, seed=6, duration=0.5)
+    assert np.array_equal(a["decoded"], b["decoded"])
+    assert not np.array_equal(a["decoded"], c["decoded"])
+
+
+def test_size_in_and_readouts():
+    """Two inputs, each with its own memory; delay and window readouts decode the
+    same values as the Legendre readouts applied to the exact memory."""
+    order, theta, dt = 4, 0.5, 0.001
+    process = nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5)
+    with nengo.Network(seed=3) as net:
+        u = nengo.Node(process, size_out=2)
+        memory = LMUMemory(order, theta, 2400, size_in=2, input_process=process)
+        nengo.Connection(u, memory.input, synapse=None)
+        delays = memory.add_readout([0.0, 0.5, 1.0])
+        mean = memory.add_readout(np.mean)
+        exact = nengo.Node(LegendreMemory(order, theta), size_in=2)
+        nengo.Connection(u, exact, synapse=None)
+        p_delays = nengo.Probe(delays, synapse=0.02)
+        p_mean = nengo.Probe(mean, synapse=0.02)
+        p_exact = nengo.Probe(exact, synapse=0.02)
+    assert memory.input.size_in == 2 and memory.output.size_out == 2 * order
+    assert delays.size_out == 6 and mean.size_out == 2
+    with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
+        sim.run(3.0)
+    start = 500
+    m = sim.data[p_exact][start - 1 : -1].reshape(-1, 2, order)
+    C = legendre_readout(order, [0.0, 0.5, 1.0])
+    W = window_readout(order, np.mean)
+    for j in range(2):
+        y = sim.data[p_delays][start:, 3 * j : 3 * (j + 1)]
+        assert nrmse(y, m[:, j] @ C.T) < 0.15
+        assert nrmse(sim.data[p_mean][start:, j], m[:, j] @ W[0]) < 0.15
+
+
+def test_subpopulation_decoders_match_nengo_solver():
+    """Our batched solve gives the same decoders as Nengo's LstsqL2 for one group
+    with the same activities (independent reference)."""
+    rng = np.random.RandomState(0)
+    neuron_type = nengo.LIF()
+    n = 50
+    gain, bias = neuron_type.gain_bias(
+        rng.uniform(200, 400, n), rng.uniform(-1, 0.9, n)
+    )
+    signs = rng.choice([-1.0, 1.0], n)
+    ours = solve_subpopulation_decoders(neuron_type, gain, bias, signs, group_size=n)
+    x = np.linspace(-1, 1, 2 * n)
+    A = neuron_type.rates(x[:, None] * signs, gain, bias)
+    theirs, _ = nengo.solvers.LstsqL2(reg=0.1)(A, x[:, None])
+    assert np.allclose(ours, theirs[:, 0], rtol=1e-6, atol=1e-10)
+
+
+def test_nengo_dl_matches_nengo():
+    """The same network in nengo_dl: LIF spikes are computed the same way, so the
+    decoded memory agrees closely with nengo.Simulator."""
+    pytest.importorskip("nengo_dl")
+    ref = measure_memory(3, 0.5, 300, seed=0, duration=1.5)
+    dl = measure_memory(3, 0.5, 300, seed=0, duration=1.5, simulator="nengo_dl")
+    assert dl["nrmse"] < 0.2
+    assert abs(dl["nrmse"] - ref["nrmse"]) < 0.02, (dl["nrmse"], ref["nrmse"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        (dict(order=0), "order"),
+        (dict(order=2.5), "order"),
+        (dict(theta=-1.0), "theta"),
+        (dict(theta=np.inf), "theta"),
+        (dict(n_neurons=3), "n_neurons.*too small"),
+        (dict(n_neurons=100.5), "n_neurons"),
+        (dict(layout="grid"), "layout.*'per-dimension'"),
+        (dict(mapping="bilinear"), "mapping"),
+        (dict(realization="diagonal"), "realization"),
+        (dict(synapse=nengo.Alpha(0.01)), "synapse.*first-order"),
+        (dict(synapse=-0.1), "synapse"),
+        (dict(neuron_type="LIF"), "neuron_type"),
+        (dict(dt=0.0), "dt"),
+        (dict(radii="max"), "radii"),
+        (dict(size_in=0), "size_in"),
+    ],
+)
+def test_bad_arguments(kwargs, pattern):
+    args = dict(order=4, theta=0.5, n_neurons=400)
+    args.update(kwargs)
+    with pytest.raises(ValidationError, match=pattern):
+        LMUMemory(**args, add_to_container=False)
+
+
+def test_bad_readout():
+    memory = LMUMemory(3, 0.5, 300, add_to_container=False)
+    with pytest.raises(ValidationError, match=r"r: .*\[0, 1\]"):
+        memory.add_readout(1.5)
