@@ -14,8 +14,10 @@ NETWORK_REALIZATIONS = ("legendre", "balanced")
 # Above this many neurons per state dimension, "auto" switches from nengo-solved
 # per-dimension ensembles to sub-populations with batched, independently solved
 # decoders. Nengo's default solver on a 1-D ensemble measured here: 2,000 neurons
-# 1.1 s / 0.37 GB, 5,000 neurons 7.8 s / 2.0 GB (shared REFERENCE.md section 3).
-AUTO_SUBPOPULATION_THRESHOLD = 2000
+# 1.1 s / 0.37 GB, 5,000 neurons 7.8 s / 2.0 GB (shared REFERENCE.md section 3);
+# an order-6 memory of 10,000 neurons (1,667 per state) took 26 s to build and run
+# per-dimension, and the sub-population error was the same within noise.
+AUTO_SUBPOPULATION_THRESHOLD = 1000
 
 # Default sub-population size: big enough for a well-conditioned 1-D decoder,
 # small enough that the batched Gram matrices stay cheap (cost ~ n_neurons * size).
@@ -27,14 +29,14 @@ def _default_neuron_type():
 
 
 def solve_subpopulation_decoders(
-    neuron_type, gain, bias, encoders, group_size, n_eval_points=None, reg=0.1,
+    neuron_type, gain, bias, encoders, group_sizes, n_eval_points=None, reg=0.1,
     chunk_neurons=200_000,
 ):
     """Decoders for 1-D sub-populations, each solved independently (batched).
 
-    Neurons are taken in consecutive groups of ``group_size`` (all of one group
-    share the same represented dimension); each group's decoder for ``x`` in
-    ``[-1, 1]`` is the ridge solution ``(A^T A + n sigma^2 I)^-1 A^T x`` with
+    Neurons are taken in consecutive groups of ``group_sizes``; each group's
+    decoder of ``x`` in ``[-1, 1]`` (the value its neurons encode, with encoders
+    +1 or -1) is the ridge solution ``(A^T A + n sigma^2 I)^-1 A^T x`` with
     ``sigma = reg * max(A)`` (Nengo's LstsqL2 convention). Never forms an
     ``n_neurons x n_neurons`` matrix; memory is bounded by ``chunk_neurons``.
 
@@ -43,36 +45,112 @@ def solve_subpopulation_decoders(
     neuron_type : nengo.neurons.NeuronType
     gain, bias : (n,) arrays
     encoders : (n,) array of +1 / -1
-    group_size : int
+    group_sizes : int or sequence of int
+        Sizes of the consecutive groups (summing to ``n``), or one size for all.
+    n_eval_points : int, optional
+        Evaluation points per group (default twice the largest group).
+    reg : float
+        Regularization, relative to the largest firing rate.
 
     Returns
     -------
     decoders : (n,) array
-        Each group's decoder of its own dimension (not yet averaged across groups).
+        Each group's decoder of its own value (not averaged across groups).
     """
     n = gain.shape[0]
-    if n % group_size != 0:
-        raise ValueError("n must be a multiple of group_size")
-    n_eval_points = 2 * group_size if n_eval_points is None else n_eval_points
+    if np.isscalar(group_sizes):
+        if n % group_sizes != 0:
+            raise ValueError(f"n ({n}) is not a multiple of group_sizes ({group_sizes})")
+        group_sizes = [group_sizes] * (n // group_sizes)
+    group_sizes = np.asarray(group_sizes, dtype=int)
+    if group_sizes.sum() != n:
+        raise ValueError(f"group_sizes sum to {group_sizes.sum()}, not n = {n}")
+    starts = np.concatenate([[0], np.cumsum(group_sizes)[:-1]])
+    n_eval_points = 2 * group_sizes.max() if n_eval_points is None else n_eval_points
     x = np.linspace(-1, 1, n_eval_points)
     decoders = np.empty(n)
-    groups_per_chunk = max(1, chunk_neurons // group_size)
-    n_groups = n // group_size
-    eye = np.eye(group_size)
-    for g0 in range(0, n_groups, groups_per_chunk):
-        g1 = min(n_groups, g0 + groups_per_chunk)
-        sl = slice(g0 * group_size, g1 * group_size)
-        G = g1 - g0
-        # activities: (G, n_eval, group_size)
-        J = x[None, :, None] * (encoders[sl] * gain[sl]).reshape(G, 1, group_size)
-        J += bias[sl].reshape(G, 1, group_size)
-        A = neuron_type.rates(J.reshape(-1), 1.0, 0.0).reshape(J.shape)
-        AtA = np.matmul(A.transpose(0, 2, 1), A)
-        sigma = reg * A.max(axis=(1, 2))
-        AtA += (n_eval_points * sigma**2)[:, None, None] * eye[None]
-        Aty = np.matmul(A.transpose(0, 2, 1), x)  # (G, group_size)
-        decoders[sl] = np.linalg.solve(AtA, Aty[..., None])[..., 0].ravel()
+    for size in np.unique(group_sizes):
+        # Groups of one size are solved together, a chunk at a time.
+        group_starts = starts[group_sizes == size]
+        per_chunk = max(1, chunk_neurons // size)
+        for c0 in range(0, len(group_starts), per_chunk):
+            idx = group_starts[c0 : c0 + per_chunk, None] + np.arange(size)  # (G, k)
+            J = x[None, :, None] * (encoders[idx] * gain[idx])[:, None, :]
+            J += bias[idx][:, None, :]
+            A = neuron_type.rates(J.reshape(-1), 1.0, 0.0).reshape(J.shape)
+            AtA = np.matmul(A.transpose(0, 2, 1), A)
+            sigma = reg * A.max(axis=(1, 2))
+            AtA[:, np.arange(size), np.arange(size)] += (n_eval_points * sigma**2)[
+                :, None
+            ]
+            Aty = np.matmul(A.transpose(0, 2, 1), x)  # (G, k)
+            decoders[idx] = np.linalg.solve(AtA, Aty[..., None])[..., 0]
     return decoders
+
+
+def subpopulation_ensemble(
+    n_neurons,
+    dimensions,
+    neuron_type,
+    rng,
+    group_size=None,
+    max_rates=None,
+    intercepts=None,
+    label=None,
+):
+    """An ensemble whose neurons each encode one dimension, decoded by groups.
+
+    The ``n_neurons`` are split evenly over ``dimensions``; each dimension's
+    neurons are split into groups of about ``group_size`` whose decoders are solved
+    independently (`solve_subpopulation_decoders`) and averaged, weighted by group
+    size. Build cost grows linearly with ``n_neurons``.
+
+    Returns
+    -------
+    ensemble : nengo.Ensemble
+        With explicit encoders, gains and biases (and tiny unused eval points).
+    decoders : (dimensions, n_neurons) ndarray
+        Connect ``ensemble.neurons`` with ``transform=decoders`` to decode the
+        represented vector.
+    """
+    group_size = DEFAULT_SUBPOPULATION_SIZE if group_size is None else group_size
+    max_rates = nengo.dists.Uniform(200, 400) if max_rates is None else max_rates
+    intercepts = nengo.dists.Uniform(-1.0, 0.9) if intercepts is None else intercepts
+
+    def sample(dist):
+        if isinstance(dist, nengo.dists.Distribution):
+            return dist.sample(n_neurons, rng=rng)
+        return np.broadcast_to(np.asarray(dist, dtype=float), (n_neurons,))
+
+    gain, bias = neuron_type.gain_bias(sample(max_rates), sample(intercepts))
+    signs = rng.choice([-1.0, 1.0], size=n_neurons)
+    per_dim = [len(a) for a in np.array_split(np.arange(n_neurons), dimensions)]
+    dims = np.repeat(np.arange(dimensions), per_dim)
+    group_sizes, weights = [], []
+    for n_i in per_dim:
+        n_groups = max(1, int(round(n_i / group_size)))
+        sizes = [len(a) for a in np.array_split(np.arange(n_i), n_groups)]
+        group_sizes.extend(sizes)
+        # Every group decodes the whole value: average them, weighted by size.
+        weights.extend(np.full(k, k / n_i) for k in sizes)
+    dec = solve_subpopulation_decoders(neuron_type, gain, bias, signs, group_sizes)
+    dec *= np.concatenate(weights)
+    decoders = np.zeros((dimensions, n_neurons))
+    decoders[dims, np.arange(n_neurons)] = dec
+    encoders = np.zeros((n_neurons, dimensions))
+    encoders[np.arange(n_neurons), dims] = signs
+    ensemble = nengo.Ensemble(
+        n_neurons,
+        dimensions,
+        encoders=encoders,
+        gain=gain,
+        bias=bias,
+        neuron_type=neuron_type,
+        # eval points are unused (decoders are solved here); keep them tiny
+        eval_points=np.zeros((1, dimensions)),
+        label=label,
+    )
+    return ensemble, decoders
 
 
 class LMUMemory(nengo.Network):
@@ -165,6 +243,13 @@ class LMUMemory(nengo.Network):
         seed=None,
         add_to_container=None,
     ):
+        if seed is None and nengo.Network.context:
+            # Inside a seeded network, derive our seed from it (and our position in
+            # it), so that the neurons sampled here at construction time are as
+            # reproducible as those Nengo samples at build time.
+            parent = nengo.Network.context[-1]
+            if parent.seed is not None:
+                seed = (parent.seed * 1_000_003 + len(parent.all_objects)) % 2**31
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.order = check_order(order, obj=self)
         self.theta = check_positive(theta, "theta", obj=self)
@@ -205,7 +290,7 @@ class LMUMemory(nengo.Network):
         minimum = {
             "ensemble": 1,
             "per-dimension": self.order,
-            "subpopulations": self.order * min(subpopulation_size, 2),
+            "subpopulations": self.order,
         }[layout]
         if per_input < minimum:
             raise ValidationError(
@@ -268,9 +353,18 @@ class LMUMemory(nengo.Network):
                         )
                         targets.append((ens, slice(i, i + 1)))
                 else:
-                    ens = self._build_subpopulations(
-                        n_j, subpopulation_size, neuron_type, max_rates, intercepts,
-                        rng, state_j, label=f"memory[{j}]",
+                    ens, decoders = subpopulation_ensemble(
+                        n_j,
+                        d,
+                        neuron_type,
+                        rng,
+                        group_size=subpopulation_size,
+                        max_rates=max_rates,
+                        intercepts=intercepts,
+                        label=f"memory[{j}]",
+                    )
+                    nengo.Connection(
+                        ens.neurons, state_j, transform=decoders, synapse=None
                     )
                     targets = [(ens, slice(None))]
                 for ens, rows in targets:
@@ -286,52 +380,6 @@ class LMUMemory(nengo.Network):
                     transform=self.realization.T,
                     synapse=None,
                 )
-
-    def _build_subpopulations(
-        self, n, group_size, neuron_type, max_rates, intercepts, rng, state, label
-    ):
-        d = self.order
-        # Whole groups only: n is rounded down to a multiple of d * group_size when it
-        # is large enough, otherwise the group shrinks to fit.
-        per_dim = n // d
-        group_size = min(group_size, per_dim)
-        per_dim = (per_dim // group_size) * group_size
-        n_used = per_dim * d
-        max_rates = nengo.dists.Uniform(200, 400) if max_rates is None else max_rates
-        intercepts = nengo.dists.Uniform(-1.0, 0.9) if intercepts is None else intercepts
-        rates = (
-            max_rates.sample(n_used, rng=rng)
-            if isinstance(max_rates, nengo.dists.Distribution)
-            else np.broadcast_to(np.asarray(max_rates, dtype=float), (n_used,))
-        )
-        icpts = (
-            intercepts.sample(n_used, rng=rng)
-            if isinstance(intercepts, nengo.dists.Distribution)
-            else np.broadcast_to(np.asarray(intercepts, dtype=float), (n_used,))
-        )
-        gain, bias = neuron_type.gain_bias(rates, icpts)
-        signs = rng.choice([-1.0, 1.0], size=n_used)
-        dims = np.repeat(np.arange(d), per_dim)  # neurons of a dimension are contiguous
-        encoders = np.zeros((n_used, d))
-        encoders[np.arange(n_used), dims] = signs
-        dec = solve_subpopulation_decoders(neuron_type, gain, bias, signs, group_size)
-        # Average the groups of each dimension: every group decodes the whole state.
-        dec /= per_dim / group_size
-        decoders = np.zeros((d, n_used))
-        decoders[dims, np.arange(n_used)] = dec
-        ens = nengo.Ensemble(
-            n_used,
-            d,
-            encoders=encoders,
-            gain=gain,
-            bias=bias,
-            neuron_type=neuron_type,
-            # eval points are unused (decoders are solved here); keep them tiny
-            eval_points=np.zeros((1, d)),
-            label=label,
-        )
-        nengo.Connection(ens.neurons, state, transform=decoders, synapse=None)
-        return ens
 
     def add_readout(self, what, label=None):
         """A node that reads delays or a window function out of the memory.
