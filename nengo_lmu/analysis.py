@@ -5,6 +5,11 @@ input, and reports the error of the decoded memory (and of a delay readout)
 against the exact one, filtered the same way.
 """
 
+import concurrent.futures
+import csv
+import io
+import multiprocessing
+import os
 import time
 
 import numpy as np
@@ -147,3 +152,457 @@ def measure_memory(
         "decoded": decoded,
         "exact": exact_m,
     }
+
+
+# --------------------------------------------------------------------------------
+# Neuron types by name, and the paper's feed-forward experiment
+# --------------------------------------------------------------------------------
+
+NEURON_TYPES = {
+    # name: (factory, description)
+    "lif": (nengo.LIF, "regular-spiking LIF"),
+    "poisson": (lambda: nengo.PoissonSpiking(nengo.LIFRate()), "Poisson-spiking LIF"),
+    "if": (nengo.SpikingRectifiedLinear, "non-leaky integrate-and-fire"),
+    "adaptive": (nengo.AdaptiveLIF, "adaptive LIF"),
+    "regular": (
+        lambda: nengo.RegularSpiking(nengo.LIFRate()),
+        "LIF rate with regular spikes",
+    ),
+}
+
+EXPERIMENTS = ("lmu", "feedforward")
+
+
+def make_neuron_type(name):
+    """A fresh neuron type from its short name (see `NEURON_TYPES`)."""
+    check_choice(name, tuple(NEURON_TYPES), "neuron_type")
+    return NEURON_TYPES[name][0]()
+
+
+def measure_feedforward(
+    n_neurons,
+    neuron_type=None,
+    seed=0,
+    duration=0.1,
+    dt=0.0001,
+    synapse=0.001,
+    frequency=10.0,
+    max_rates=None,
+    layout="auto",
+    warmup=0.0,
+):
+    """The paper's experiment: a 1-D ensemble decoding ``sin(2 pi f t)``.
+
+    Defaults follow Voelker et al. 2019 (spiking figure): Poisson-LIF (tau_rc 20 ms,
+    tau_ref 2 ms), max rates U(20, 40) Hz, a 10 Hz sine, synapse 1 ms, dt 0.1 ms,
+    1000 steps. The error is that of the decoded value against the input filtered
+    by the same synapse.
+
+    Parameters
+    ----------
+    layout : {"auto", "ensemble", "subpopulations"}
+        ``"ensemble"``: one Nengo ensemble with Nengo's default solver (as in the
+        paper; needs O(m^2) memory); ``"subpopulations"``: groups with
+        independently solved decoders (`nengo_lmu.networks.subpopulation_ensemble`),
+        linear in m. ``"auto"``: the ensemble up to
+        ``networks.AUTO_SUBPOPULATION_THRESHOLD`` neurons.
+    """
+    from nengo_lmu.networks import (  # pylint: disable=import-outside-toplevel
+        AUTO_SUBPOPULATION_THRESHOLD,
+        subpopulation_ensemble,
+    )
+
+    check_choice(layout, ("auto", "ensemble", "subpopulations"), "layout")
+    if layout == "auto":
+        layout = (
+            "subpopulations" if n_neurons > AUTO_SUBPOPULATION_THRESHOLD else "ensemble"
+        )
+    neuron_type = (
+        nengo.PoissonSpiking(nengo.LIFRate()) if neuron_type is None else neuron_type
+    )
+    max_rates = nengo.dists.Uniform(20, 40) if max_rates is None else max_rates
+    intercepts = nengo.dists.Uniform(-1.0, 0.9)
+    t0 = time.perf_counter()
+    with nengo.Network(seed=seed) as net:
+        u = nengo.Node(lambda t: np.sin(2 * np.pi * frequency * t))
+        out = nengo.Node(size_in=1)
+        if layout == "ensemble":
+            ens = nengo.Ensemble(
+                n_neurons, 1, neuron_type=neuron_type, max_rates=max_rates,
+                intercepts=intercepts,
+            )
+            nengo.Connection(ens, out, synapse=None)
+        else:
+            ens, decoders = subpopulation_ensemble(
+                n_neurons, 1, neuron_type, np.random.RandomState(seed),
+                max_rates=max_rates, intercepts=intercepts,
+            )
+            nengo.Connection(ens.neurons, out, transform=decoders, synapse=None)
+        nengo.Connection(u, ens, synapse=None)
+        p_out = nengo.Probe(out, synapse=synapse)
+        p_ideal = nengo.Probe(u, synapse=synapse)
+    with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
+        build_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        sim.run_steps(int(round(duration / dt)))
+        run_s = time.perf_counter() - t1
+        y = sim.data[p_out]
+        ideal = sim.data[p_ideal]
+    start = int(round(warmup / dt))
+    return {
+        "nrmse": nrmse(y[start:], ideal[start:]),
+        "rmse": rmse(y[start:], ideal[start:]),
+        "readout_nrmse": float("nan"),
+        "build_s": build_s,
+        "run_s": run_s,
+        "n_neurons": int(n_neurons),
+        "layout": layout,
+    }
+
+
+# --------------------------------------------------------------------------------
+# Sweeps: one CSV row per run, appended as each finishes, resumable
+# --------------------------------------------------------------------------------
+
+KEY_COLUMNS = (
+    "experiment",
+    "order",
+    "n_neurons",
+    "neuron_type",
+    "seed",
+    "theta",
+    "duration",
+    "dt",
+    "simulator",
+)
+RESULT_COLUMNS = ("nrmse", "rmse", "readout_nrmse", "build_s", "run_s", "layout")
+COLUMNS = KEY_COLUMNS + RESULT_COLUMNS
+
+
+def make_grid(
+    experiment="lmu",
+    orders=(1, 3, 6),
+    neurons=(300, 1000, 3000),
+    neuron_types=("lif", "poisson"),
+    seeds=2,
+    theta=0.5,
+    duration=None,
+    dt=None,
+    simulator="nengo",
+):
+    """The list of runs (dicts of KEY_COLUMNS) of a sweep, largest first."""
+    check_choice(experiment, EXPERIMENTS, "experiment")
+    for name in neuron_types:
+        check_choice(name, tuple(NEURON_TYPES), "neuron_types")
+    if experiment == "feedforward":
+        orders = (1,)
+        duration = 0.1 if duration is None else duration
+        dt = 0.0001 if dt is None else dt
+    else:
+        duration = max(4 * theta, 2.0) if duration is None else duration
+        dt = 0.001 if dt is None else dt
+    runs = [
+        {
+            "experiment": experiment,
+            "order": int(order),
+            "n_neurons": int(n),
+            "neuron_type": name,
+            "seed": int(seed),
+            "theta": float(theta),
+            "duration": float(duration),
+            "dt": float(dt),
+            "simulator": simulator,
+        }
+        for n in sorted(neurons, reverse=True)
+        for order in orders
+        for name in neuron_types
+        for seed in range(seeds)
+    ]
+    return runs
+
+
+def run_one(run):
+    """Execute one run (a dict of KEY_COLUMNS); return the full CSV row."""
+    neuron_type = make_neuron_type(run["neuron_type"])
+    if run["experiment"] == "feedforward":
+        result = measure_feedforward(
+            run["n_neurons"],
+            neuron_type=neuron_type,
+            seed=run["seed"],
+            duration=run["duration"],
+            dt=run["dt"],
+        )
+    else:
+        result = measure_memory(
+            run["order"],
+            run["theta"],
+            run["n_neurons"],
+            neuron_type=neuron_type,
+            seed=run["seed"],
+            duration=run["duration"],
+            dt=run["dt"],
+            simulator=run["simulator"],
+            warmup=min(run["theta"], run["duration"] / 2),
+        )
+    row = dict(run)
+    row.update({k: result[k] for k in RESULT_COLUMNS})
+    return row
+
+
+def _key(row):
+    return tuple(str(_normalize(k, row[k])) for k in KEY_COLUMNS)
+
+
+def _normalize(column, value):
+    if column in ("order", "n_neurons", "seed"):
+        return int(float(value))
+    if column in ("theta", "duration", "dt"):
+        return float(value)
+    return str(value)
+
+
+def read_results(path):
+    """Rows of a results CSV (numbers converted), or [] if it does not exist."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for row in rows:
+        conv = {}
+        for k, v in row.items():
+            if k in ("order", "n_neurons", "seed"):
+                conv[k] = int(float(v))
+            elif k in ("theta", "duration", "dt") + RESULT_COLUMNS[:-1]:
+                conv[k] = float(v)
+            else:
+                conv[k] = v
+        out.append(conv)
+    return out
+
+
+def append_row(path, row):
+    """Append one row to a CSV in a single write (with a header if new), fsynced,
+    so an interrupted sweep never leaves a partial line."""
+    new = not os.path.exists(path) or os.path.getsize(path) == 0
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    if new:
+        writer.writeheader()
+    writer.writerow({k: row[k] for k in COLUMNS})
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, buf.getvalue().encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def run_sweep(runs, csv_path, workers=1, scheduler=None, progress=True):
+    """Run every run not already in ``csv_path``, appending each row as it ends.
+
+    Parameters
+    ----------
+    runs : list of dict
+        From `make_grid`.
+    csv_path : str
+        Results file; rows already there (same KEY_COLUMNS) are skipped, so the
+        same command run again resumes where an interrupted one stopped.
+    workers : int
+        Local worker processes (1 = in this process).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:port``); runs are
+        submitted to that cluster instead of local processes.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    rows : list of dict
+        Every row of ``csv_path`` that belongs to ``runs`` (old and new).
+    """
+    done = {_key(r) for r in read_results(csv_path)}
+    todo = [r for r in runs if _key(r) not in done]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
+
+        bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run")
+
+    def finish(row):
+        append_row(csv_path, row)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if scheduler is not None:
+            from dask.distributed import (  # pylint: disable=import-outside-toplevel
+                Client,
+                as_completed,
+            )
+
+            with Client(scheduler) as client:
+                futures = [client.submit(run_one, r, pure=False) for r in todo]
+                for future in as_completed(futures):
+                    finish(future.result())
+        elif workers > 1 and len(todo) > 1:
+            ctx = multiprocessing.get_context("spawn")
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+                futures = [ex.submit(run_one, r) for r in todo]
+                for future in concurrent.futures.as_completed(futures):
+                    finish(future.result())
+        else:
+            for r in todo:
+                finish(run_one(r))
+    finally:
+        if bar is not None:
+            bar.close()
+    wanted = {_key(r) for r in runs}
+    return [r for r in read_results(csv_path) if _key(r) in wanted]
+
+
+# --------------------------------------------------------------------------------
+# Fits and figures
+# --------------------------------------------------------------------------------
+
+
+def fit_scaling(n_neurons, errors, seeds, n_boot=1000, rng=None):
+    """Log-log slope of error against neuron count, with a bootstrap 95 % interval.
+
+    The slope is the least-squares fit of ``log(mean error over seeds)`` against
+    ``log(m)``. The interval resamples the seeds (with replacement, independently
+    at each m) ``n_boot`` times.
+
+    Returns
+    -------
+    slope, low, high : float
+    """
+    n_neurons = np.asarray(n_neurons, dtype=float)
+    errors = np.asarray(errors, dtype=float)
+    seeds = np.asarray(seeds)
+    ms = np.unique(n_neurons)
+    if len(ms) < 2:
+        return float("nan"), float("nan"), float("nan")
+    groups = [errors[n_neurons == m] for m in ms]
+    x = np.log(ms)
+
+    def slope(values):
+        return np.polyfit(x, np.log([np.mean(v) for v in values]), 1)[0]
+
+    rng = np.random.RandomState(0) if rng is None else rng
+    boot = [
+        slope([g[rng.randint(len(g), size=len(g))] for g in groups])
+        for _ in range(n_boot)
+    ]
+    low, high = np.percentile(boot, [2.5, 97.5])
+    del seeds  # grouping is by m; seeds only define the samples resampled
+    return float(slope(groups)), float(low), float(high)
+
+
+def summarize(rows):
+    """One summary dict per (experiment, neuron type, order): slope, interval,
+    and the error at the largest m."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["experiment"], r["neuron_type"], r["order"]), []).append(r)
+    summary = []
+    for (experiment, name, order), rs in sorted(groups.items()):
+        m = [r["n_neurons"] for r in rs]
+        e = [r["nrmse"] for r in rs]
+        slope, low, high = fit_scaling(m, e, [r["seed"] for r in rs])
+        m_max = max(m)
+        summary.append(
+            {
+                "experiment": experiment,
+                "neuron_type": name,
+                "order": order,
+                "slope": slope,
+                "ci_low": low,
+                "ci_high": high,
+                "n_runs": len(rs),
+                "m_max": m_max,
+                "nrmse_at_m_max": float(
+                    np.mean([r["nrmse"] for r in rs if r["n_neurons"] == m_max])
+                ),
+            }
+        )
+    return summary
+
+
+def format_summary(summary):
+    """The summary as a plain-text table."""
+    lines = [
+        f"{'experiment':<12}{'neurons':<10}{'order':>6}{'slope':>9}"
+        f"{'95% interval':>20}{'runs':>6}{'max m':>9}{'NRMSE@max':>11}"
+    ]
+    for s in summary:
+        interval = f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
+        lines.append(
+            f"{s['experiment']:<12}{s['neuron_type']:<10}{s['order']:>6}"
+            f"{s['slope']:>9.3f}{interval:>20}{s['n_runs']:>6}{s['m_max']:>9}"
+            f"{s['nrmse_at_m_max']:>11.4f}"
+        )
+    return "\n".join(lines)
+
+
+def plot_scaling(rows, path_stem):
+    """Error vs m (per neuron type and order, with a ``d / sqrt(m)`` reference) and
+    error vs order at the largest m; saved as ``path_stem``.png and .svg."""
+    import matplotlib  # pylint: disable=import-outside-toplevel
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+
+    orders = sorted({r["order"] for r in rows})
+    names = [n for n in NEURON_TYPES if any(r["neuron_type"] == n for r in rows)]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    ax = axes[0]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    markers = "osD^vP*X"
+    ref_c = None
+    for i, name in enumerate(names):
+        for j, order in enumerate(orders):
+            rs = [r for r in rows if r["neuron_type"] == name and r["order"] == order]
+            if not rs:
+                continue
+            ms = np.array(sorted({r["n_neurons"] for r in rs}))
+            mean = np.array(
+                [np.mean([r["nrmse"] for r in rs if r["n_neurons"] == m]) for m in ms]
+            )
+            ax.loglog(
+                ms, mean, marker=markers[j % len(markers)], color=colors[i % 10],
+                label=f"{name}, d={order}",
+            )
+            if name in ("poisson", "if") and ref_c is None:
+                ref_c = mean[0] * np.sqrt(ms[0]) / order
+    all_m = np.array(sorted({r["n_neurons"] for r in rows}))
+    if ref_c is None:
+        ref_c = 1.0
+    for j, order in enumerate(orders):
+        ax.loglog(
+            all_m, ref_c * order / np.sqrt(all_m), "k", ls=":", lw=1,
+            label=r"$\propto d/\sqrt{m}$" if j == 0 else None,
+        )
+    ax.set_xlabel("neurons m")
+    ax.set_ylabel("NRMSE of the decoded memory")
+    ax.set_title("Error vs neuron count")
+    ax.legend(fontsize=7, ncol=2)
+    ax = axes[1]
+    for i, name in enumerate(names):
+        rs = [r for r in rows if r["neuron_type"] == name]
+        m_max = max(r["n_neurons"] for r in rs)
+        xs, ys = [], []
+        for order in orders:
+            e = [r["nrmse"] for r in rs if r["order"] == order and r["n_neurons"] == m_max]
+            if e:
+                xs.append(order)
+                ys.append(np.mean(e))
+        ax.plot(xs, ys, marker="o", color=colors[i % 10], label=f"{name}, m={m_max}")
+    ax.set_xlabel("order d")
+    ax.set_ylabel("NRMSE")
+    ax.set_title("Error vs order at the largest m")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(f"{path_stem}.png", dpi=120)
+    fig.savefig(f"{path_stem}.svg")
+    plt.close(fig)

@@ -30,7 +30,7 @@ def _default_neuron_type():
 
 def solve_subpopulation_decoders(
     neuron_type, gain, bias, encoders, group_sizes, n_eval_points=None, reg=0.1,
-    chunk_neurons=200_000,
+    chunk_neurons=20_000,
 ):
     """Decoders for 1-D sub-populations, each solved independently (batched).
 

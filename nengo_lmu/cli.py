@@ -1,0 +1,219 @@
+"""The ``nengo-lmu`` command line: thin argument parsing over `nengo_lmu.analysis`."""
+
+import argparse
+import os
+import sys
+import time
+
+PRESETS = {
+    # Voelker et al. 2019, spiking figure (shared REFERENCE.md section 2):
+    # 1-D feed-forward Poisson-LIF, 20-40 Hz, 10 Hz sine, synapse 1 ms, dt 0.1 ms,
+    # 1000 steps, m = 100 .. 20,010, 5 seeds.
+    "paper": dict(
+        experiment="feedforward",
+        orders=[1],
+        neurons=[100, 200, 500, 1000, 2000, 5000, 10000, 20010],
+        neuron_types=["poisson"],
+        seeds=5,
+        duration=0.1,
+        dt=0.0001,
+    ),
+    # Voelker 2019 thesis: regular LIF plateaus, Poisson and non-leaky IF keep
+    # falling as 1/sqrt(m); adaptive LIF beside them.
+    "thesis": dict(
+        experiment="feedforward",
+        orders=[1],
+        neurons=[100, 200, 500, 1000, 2000, 5000, 10000, 20010],
+        neuron_types=["lif", "poisson", "if", "adaptive"],
+        seeds=5,
+        duration=0.1,
+        dt=0.0001,
+    ),
+    # The recurrent LMU memory at orders 1, 2, 4, 8.
+    "memory": dict(
+        experiment="lmu",
+        orders=[1, 2, 4, 8],
+        neurons=[500, 1000, 3000, 10000, 30000, 100000],
+        neuron_types=["poisson", "lif", "if"],
+        seeds=3,
+        theta=0.5,
+        duration=2.0,
+    ),
+}
+
+# The default run: the headline in well under 5 minutes on 2 cores.
+DEFAULTS = dict(
+    experiment="lmu",
+    orders=[1, 3, 6],
+    neurons=[300, 1000, 3000, 10000],
+    neuron_types=["poisson", "if", "lif"],
+    seeds=2,
+    theta=0.5,
+    duration=2.0,
+    dt=0.001,
+)
+
+
+def _positive_int(text):
+    try:
+        value = int(float(text))
+        if value != float(text) or value < 1:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer; got {text!r}"
+        ) from None
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+        if not value > 0 or value == float("inf"):
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number > 0; got {text!r}"
+        ) from None
+    return value
+
+
+def _int_list(text):
+    items = [t for t in text.replace(" ", "").split(",") if t]
+    if not items:
+        raise argparse.ArgumentTypeError("must be a comma-separated list of integers")
+    return [_positive_int(t) for t in items]
+
+
+def _name_list(choices):
+    def parse(text):
+        items = [t for t in text.replace(" ", "").split(",") if t]
+        bad = [t for t in items if t not in choices]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(
+                f"unknown {bad[0] if bad else 'empty list'!r}; choose from "
+                f"{', '.join(choices)} (comma-separated)"
+            )
+        return items
+
+    return parse
+
+
+def _scheduler(text):
+    if not text.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        raise argparse.ArgumentTypeError(
+            f"must be a Dask scheduler address like tcp://host:8786; got {text!r}"
+        )
+    return text
+
+
+def build_parser():
+    from nengo_lmu.analysis import (  # pylint: disable=import-outside-toplevel
+        EXPERIMENTS,
+        NEURON_TYPES,
+        SIMULATORS,
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="nengo-lmu", description="Legendre Memory Units on spiking neurons."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "scaling",
+        help="error of a spiking LMU memory against neuron count and order",
+        description=(
+            "Measure the error of spiking LMU memories (or the paper's 1-D "
+            "feed-forward ensemble) against neuron count m and order d, fit the "
+            "log-log slope with a bootstrap 95%% interval, and write "
+            "OUT/scaling.csv, OUT/scaling.png and OUT/scaling.svg. Runs already in "
+            "the CSV are skipped, so an interrupted sweep resumes."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--preset", choices=sorted(PRESETS), help="a published figure")
+    p.add_argument("--experiment", choices=EXPERIMENTS, help="default: lmu")
+    p.add_argument("--orders", type=_int_list, help="e.g. 1,3,6")
+    p.add_argument("--neurons", type=_int_list, help="e.g. 300,1000,3000,10000")
+    p.add_argument(
+        "--neuron-types",
+        type=_name_list(tuple(NEURON_TYPES)),
+        help="comma-separated: " + ", ".join(NEURON_TYPES),
+    )
+    p.add_argument("--seeds", type=_positive_int, help="number of seeds per point")
+    p.add_argument("--theta", type=_positive_float, help="window length (s)")
+    p.add_argument("--duration", type=_positive_float, help="simulated seconds")
+    p.add_argument("--dt", type=_positive_float, help="time step (s)")
+    p.add_argument(
+        "--simulator", choices=SIMULATORS, default="nengo", help="backend"
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="local worker processes",
+    )
+    p.add_argument(
+        "--scheduler", type=_scheduler, help="Dask scheduler address (tcp://host:port)"
+    )
+    p.add_argument("--out", default="scaling-out", help="output folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def scaling(args):
+    from nengo_lmu import analysis  # pylint: disable=import-outside-toplevel
+
+    config = dict(DEFAULTS)
+    if args.preset:
+        config.update(PRESETS[args.preset])
+    for name in ("experiment", "orders", "neurons", "neuron_types", "seeds",
+                 "theta", "duration", "dt"):
+        value = getattr(args, name)
+        if value is not None:
+            config[name] = value
+    if config["experiment"] == "feedforward" and args.preset is None:
+        if args.duration is None:
+            config["duration"] = 0.1
+        if args.dt is None:
+            config["dt"] = 0.0001
+    runs = analysis.make_grid(simulator=args.simulator, **config)
+    os.makedirs(args.out, exist_ok=True)
+    csv_path = os.path.join(args.out, "scaling.csv")
+    print(
+        f"nengo-lmu scaling: {len(runs)} runs ({config['experiment']}; orders "
+        f"{config['orders']}; neurons {config['neurons']}; types "
+        f"{config['neuron_types']}; {config['seeds']} seeds) -> {csv_path}",
+        flush=True,
+    )
+    t0 = time.perf_counter()
+    rows = analysis.run_sweep(
+        runs,
+        csv_path,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
+    analysis.plot_scaling(rows, os.path.join(args.out, "scaling"))
+    summary = analysis.summarize(rows)
+    print()
+    print(analysis.format_summary(summary))
+    print(
+        f"\nslope = d log(NRMSE) / d log(m); 1/sqrt(m) is -0.5. "
+        f"{len(rows)} runs in {time.perf_counter() - t0:.0f} s. "
+        f"Figure: {os.path.join(args.out, 'scaling.png')} (.svg)"
+    )
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``nengo-lmu`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "scaling":
+        return scaling(args)
+    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

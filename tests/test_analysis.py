@@ -1,0 +1,151 @@
+"""Scaling analysis: fits, resumable sweeps, workers, Dask, the command line."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nengo_lmu import analysis
+from nengo_lmu.cli import main
+
+
+def test_fit_recovers_known_slope():
+    """Synthetic errors c * m^-0.5 with 10 % multiplicative noise: the fitted slope
+    is -0.5 within the noise, and its 95 % interval contains -0.5."""
+    rng = np.random.RandomState(0)
+    ms, errors, seeds = [], [], []
+    for m in [100, 300, 1000, 3000, 10000]:
+        for seed in range(8):
+            ms.append(m)
+            errors.append(3.0 / np.sqrt(m) * np.exp(0.1 * rng.standard_normal()))
+            seeds.append(seed)
+    slope, low, high = analysis.fit_scaling(ms, errors, seeds)
+    assert abs(slope + 0.5) < 0.03
+    assert low < -0.5 < high
+    assert high - low < 0.1
+    # a flat (plateaued) error has slope ~0
+    flat = analysis.fit_scaling([100, 1000, 10000], [0.1, 0.1, 0.1], [0, 0, 0])
+    assert abs(flat[0]) < 1e-9
+
+
+def test_feedforward_matches_paper_scale():
+    """The paper's 1-D Poisson ensemble: error falls with m (its figure follows
+    5/sqrt(m) in RMSE). 100 -> 1000 neurons should cut it by ~3.2; assert 2."""
+    small = np.mean([analysis.measure_feedforward(100, seed=s)["rmse"] for s in (0, 1)])
+    large = np.mean([analysis.measure_feedforward(1000, seed=s)["rmse"] for s in (0, 1)])
+    assert large < small / 2, (small, large)
+    # same order of magnitude as the paper's reference line 5/sqrt(m)
+    assert 0.2 * 5 / np.sqrt(1000) < large < 5 * 5 / np.sqrt(1000)
+
+
+def test_feedforward_subpopulations_agree_with_ensemble():
+    """Sub-population decoding (linear in m) gives the same error as Nengo's
+    single solve within seed noise (Poisson noise dominates)."""
+    e = [analysis.measure_feedforward(1500, seed=s, layout="ensemble")["rmse"]
+         for s in range(3)]
+    p = [analysis.measure_feedforward(1500, seed=s, layout="subpopulations")["rmse"]
+         for s in range(3)]
+    assert abs(np.mean(e) - np.mean(p)) < 0.25 * np.mean(e), (e, p)
+
+
+def small_grid():
+    return analysis.make_grid(
+        "lmu", orders=(2,), neurons=(100, 200), neuron_types=("poisson",), seeds=2,
+        theta=0.2, duration=0.5,
+    )
+
+
+def test_sweep_resumes_and_is_deterministic(tmp_path):
+    runs = small_grid()
+    path = str(tmp_path / "scaling.csv")
+    # an interrupted sweep: only the first two runs finished
+    first = analysis.run_sweep(runs[:2], path, progress=False)
+    assert len(first) == 2
+    mtime_rows = analysis.read_results(path)
+    rows = analysis.run_sweep(runs, path, progress=False)
+    assert len(rows) == len(runs) == 4
+    # the two finished rows were kept, not recomputed (same build times)
+    again = analysis.read_results(path)
+    assert again[:2] == mtime_rows
+    # running it once more repeats nothing
+    analysis.run_sweep(runs, path, progress=False)
+    assert len(analysis.read_results(path)) == 4
+    # same seeds, same numbers: recompute one run from scratch
+    fresh = analysis.run_one(runs[3])
+    stored = [r for r in rows if analysis._key(r) == analysis._key(runs[3])][0]
+    assert fresh["nrmse"] == pytest.approx(stored["nrmse"], rel=1e-12)
+
+
+def test_worker_processes_match_serial(tmp_path):
+    runs = small_grid()
+    serial = analysis.run_sweep(runs, str(tmp_path / "a.csv"), progress=False)
+    parallel = analysis.run_sweep(
+        runs, str(tmp_path / "b.csv"), workers=2, progress=False
+    )
+    key = analysis._key
+    s = {key(r): r["nrmse"] for r in serial}
+    p = {key(r): r["nrmse"] for r in parallel}
+    assert s == p
+
+
+def test_dask_cluster_matches_serial(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    runs = small_grid()[:2]
+    serial = analysis.run_sweep(runs, str(tmp_path / "a.csv"), progress=False)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        processes=True,
+    ) as cluster:
+        rows = analysis.run_sweep(
+            runs, str(tmp_path / "b.csv"), scheduler=cluster.scheduler_address,
+            progress=False,
+        )
+    key = analysis._key
+    assert {key(r): r["nrmse"] for r in rows} == {key(r): r["nrmse"] for r in serial}
+
+
+def test_cli_small_run(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        [
+            "scaling", "--orders", "1,2", "--neurons", "100,300", "--neuron-types",
+            "poisson", "--seeds", "2", "--theta", "0.2", "--duration", "0.5",
+            "--workers", "1", "--out", str(out), "--no-progress",
+        ]
+    )
+    assert code == 0
+    rows = analysis.read_results(str(out / "scaling.csv"))
+    assert len(rows) == 8
+    for column in ["order", "n_neurons", "neuron_type", "seed", "nrmse", "rmse",
+                   "build_s", "run_s"]:
+        assert column in rows[0]
+    assert (out / "scaling.png").stat().st_size > 10000
+    assert (out / "scaling.svg").exists()
+    text = capsys.readouterr().out
+    assert "slope" in text and "poisson" in text
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--orders", "0"], "--orders: must be a positive integer"),
+        (["--neurons", "100,abc"], "--neurons: must be a positive integer"),
+        (["--neuron-types", "lif,hh"], "--neuron-types: unknown 'hh'"),
+        (["--theta", "-1"], "--theta: must be a finite number > 0"),
+        (["--experiment", "delay"], "--experiment: invalid choice"),
+        (["--preset", "nature"], "--preset: invalid choice"),
+        (["--scheduler", "localhost:8786"], "--scheduler: must be a Dask"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_cli_rejects_bad_options_before_work(tmp_path, argv, message):
+    out = tmp_path / "never"
+    proc = subprocess.run(
+        [sys.executable, "-m", "nengo_lmu.cli", "scaling", "--out", str(out)] + argv,
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert not os.path.exists(out)
