@@ -74,7 +74,8 @@ def measure_memory(
         Simulated seconds (default ``10 * theta``, at least 1 s).
     input_process : nengo.Process, optional
         Input signal (default: band-limited white noise up to ``1 / theta`` Hz,
-        rms 0.5, seeded from ``seed``). The memory's radii are fit to it.
+        rms 0.5, starting at 0, seeded from ``seed``). The memory's radii are fit
+        to it.
     probe_synapse : float
         Lowpass applied to both the decoded and the exact memory before comparing.
     delay : float
@@ -105,7 +106,7 @@ def measure_memory(
         )
     if input_process is None:
         input_process = nengo.processes.WhiteSignal(
-            period=max(duration, 20 * theta), high=1.0 / theta, rms=0.5
+            period=max(duration, 20 * theta), high=1.0 / theta, rms=0.5, y0=0.0
         )
     Simulator = simulator_class(simulator)
 

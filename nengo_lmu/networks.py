@@ -336,10 +336,18 @@ class LMUMemory(nengo.Network):
             self.output = nengo.Node(size_in=self.size_in * d, label="output")
             for j in range(self.size_in):
                 state_j = self.state[j * d : (j + 1) * d]
+                # The output is decoded from the ensembles directly, not through the
+                # state node: nengo_loihi's passthrough removal leaves a probed
+                # passthrough node fed by another passthrough node unconnected.
+                output_j = self.output[j * d : (j + 1) * d]
+                T = self.realization.T
                 n_j = per_input + (1 if j < n_total % self.size_in else 0)
                 if layout == "ensemble":
                     ens = nengo.Ensemble(n_j, d, label=f"memory[{j}]", **ens_kwargs)
                     nengo.Connection(ens, state_j, synapse=None, **conn_kwargs)
+                    nengo.Connection(
+                        ens, output_j, transform=T, synapse=None, **conn_kwargs
+                    )
                     targets = [(ens, slice(None))]
                 elif layout == "per-dimension":
                     sizes = [len(a) for a in np.array_split(np.arange(n_j), d)]
@@ -350,6 +358,13 @@ class LMUMemory(nengo.Network):
                         )
                         nengo.Connection(
                             ens, self.state[j * d + i], synapse=None, **conn_kwargs
+                        )
+                        nengo.Connection(
+                            ens,
+                            output_j,
+                            transform=T[:, i : i + 1],
+                            synapse=None,
+                            **conn_kwargs,
                         )
                         targets.append((ens, slice(i, i + 1)))
                 else:
@@ -366,6 +381,9 @@ class LMUMemory(nengo.Network):
                     nengo.Connection(
                         ens.neurons, state_j, transform=decoders, synapse=None
                     )
+                    # (here output reads the state node: one decode of m neurons
+                    # per step instead of two; this layout is not meant for Loihi)
+                    nengo.Connection(state_j, output_j, transform=T, synapse=None)
                     targets = [(ens, slice(None))]
                 for ens, rows in targets:
                     nengo.Connection(
@@ -374,12 +392,6 @@ class LMUMemory(nengo.Network):
                     nengo.Connection(
                         self.input[j], ens, transform=B_H[rows], synapse=synapse
                     )
-                nengo.Connection(
-                    state_j,
-                    self.output[j * d : (j + 1) * d],
-                    transform=self.realization.T,
-                    synapse=None,
-                )
 
     def add_readout(self, what, label=None):
         """A node that reads delays or a window function out of the memory.

@@ -357,7 +357,9 @@ class Realization:
             u = process.run_steps(n_steps, dt=dt, rng=np.random.RandomState(seed + k))
             m = simulate_memory(u[:, :1], self.order, self.theta, dt=dt)
             x = self.from_legendre(m[:, 0, :])
-            radii = np.maximum(radii, np.max(np.abs(x[n_steps // 10 :]), axis=0))
+            # The whole run counts, start included: an input that does not start
+            # at 0 is a step for the memory and drives the high orders hardest.
+            radii = np.maximum(radii, np.max(np.abs(x), axis=0))
         return np.maximum(radii, 1e-6 * np.max(radii))
 
     def scaled(self, radii):
@@ -378,11 +380,13 @@ class Realization:
 def default_input_process(theta, order=None):
     """The input assumed when measuring state radii: band-limited white noise.
 
-    ``high = 1 / theta`` (a few cycles per window) and ``rms = 0.5``, so that most
-    of the signal lies in Nengo's usual ``[-1, 1]`` range.
+    ``high = 1 / theta`` (a few cycles per window), ``rms = 0.5`` (so that most of
+    the signal lies in Nengo's usual ``[-1, 1]`` range) and starting at 0 (``y0``).
     """
     theta = check_positive(theta, "theta")
-    return nengo.processes.WhiteSignal(period=20 * theta, high=1.0 / theta, rms=0.5)
+    return nengo.processes.WhiteSignal(
+        period=20 * theta, high=1.0 / theta, rms=0.5, y0=0.0
+    )
 
 
 def realize(order, theta, realization="legendre", process=None, dt=0.001, r=1.0):

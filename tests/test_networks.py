@@ -165,3 +165,32 @@ def test_bad_readout():
     memory = LMUMemory(3, 0.5, 300, add_to_container=False)
     with pytest.raises(ValidationError, match=r"r: .*\[0, 1\]"):
         memory.add_readout(1.5)
+
+
+@pytest.mark.parametrize(
+    "neuron_type", [nengo.LIF(), nengo.SpikingRectifiedLinear()], ids=["lif", "relu"]
+)
+def test_nengo_loihi_emulator_runs(neuron_type):
+    """The same LMUMemory class in nengo_loihi's emulator. On-chip accuracy is the
+    Loihi issue's subject: here the single-ensemble layout (the one whose decoded
+    recurrence nengo_loihi can quantize; the per-dimension layout splits the
+    recurrence into d^2 decode-neuron blocks, some of whose weights are too small
+    for any weight exponent) tracks the exact memory with NRMSE 0.20-0.48 measured
+    (nengo: 0.06-0.14)."""
+    pytest.importorskip("nengo_loihi")
+    result = measure_memory(
+        3, 0.5, 300, neuron_type=neuron_type, seed=0, duration=1.0,
+        simulator="nengo_loihi", layout="ensemble",
+    )
+    assert result["nrmse"] < 0.6, result["nrmse"]
+
+
+def test_nengo_loihi_poisson_error_says_off_chip():
+    pytest.importorskip("nengo_loihi")
+    from nengo.exceptions import BuildError
+
+    with pytest.raises(BuildError, match="cannot be simulated on Loihi.*off-chip"):
+        measure_memory(
+            3, 0.5, 300, neuron_type=POISSON, duration=0.6, simulator="nengo_loihi",
+            layout="ensemble",
+        )

@@ -11,6 +11,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import (
     LegendreMemory,
+    default_input_process,
     discretize,
     legendre_readout,
     lmu_matrices,
@@ -246,8 +247,7 @@ def test_balanced_gramians_equal_and_diagonal():
 def test_scaled_realization_unit_radius():
     order, theta = 6, 1.0
     real = realize(order, theta, "scaled")
-    process = nengo.processes.WhiteSignal(20 * theta, high=1 / theta, rms=0.5)
-    radii = real.state_radii(process)
+    radii = real.state_radii(default_input_process(theta))
     # the measured radii of the scaled states are 1 by construction
     assert np.allclose(radii, 1.0, atol=1e-9)
 
