@@ -324,6 +324,9 @@ def make_grid(
 
 def run_one(run):
     """Execute one run (a dict of KEY_COLUMNS); return the full CSV row."""
+    # Runs solve each decoder once; the on-disk decoder cache would only add
+    # lock contention between parallel workers.
+    nengo.rc["decoder_cache"]["enabled"] = "False"
     neuron_type = make_neuron_type(run["neuron_type"])
     if run["experiment"] == "feedforward":
         result = measure_feedforward(
