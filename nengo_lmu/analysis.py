@@ -528,6 +528,11 @@ def summarize(rows):
                 "nrmse_at_m_max": float(
                     np.mean([r["nrmse"] for r in rs if r["n_neurons"] == m_max])
                 ),
+                # the constant c of error = c / sqrt(m); the paper's line has c = 5
+                "rmse_sqrt_m": float(
+                    np.mean([r["rmse"] for r in rs if r["n_neurons"] == m_max])
+                    * np.sqrt(m_max)
+                ),
             }
         )
     return summary
@@ -538,41 +543,55 @@ def format_summary(summary):
     lines = [
         f"{'experiment':<12}{'neurons':<10}{'order':>6}{'slope':>9}"
         f"{'95% interval':>20}{'runs':>6}{'max m':>9}{'NRMSE@max':>11}"
+        f"{'RMSE*sqrt(m)':>14}"
     ]
     for s in summary:
         interval = f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
         lines.append(
             f"{s['experiment']:<12}{s['neuron_type']:<10}{s['order']:>6}"
             f"{s['slope']:>9.3f}{interval:>20}{s['n_runs']:>6}{s['m_max']:>9}"
-            f"{s['nrmse_at_m_max']:>11.4f}"
+            f"{s['nrmse_at_m_max']:>11.4f}{s['rmse_sqrt_m']:>14.2f}"
         )
     return "\n".join(lines)
 
 
 def plot_scaling(rows, path_stem):
-    """Error vs m (per neuron type and order, with a ``d / sqrt(m)`` reference) and
-    error vs order at the largest m; saved as ``path_stem``.png and .svg."""
+    """Figures of a sweep, saved as ``path_stem``.png and .svg.
+
+    Left: error against m per neuron type and order, with a ``d / sqrt(m)``
+    reference (for the feed-forward experiment: RMSE with the paper's ``5 /
+    sqrt(m)`` line). Right: error against order at the largest m, or, with a single
+    order, ``RMSE * sqrt(m)`` against m (flat where the error falls as 1/sqrt(m),
+    rising where it levels off).
+    """
     import matplotlib  # pylint: disable=import-outside-toplevel
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
+    feedforward = all(r["experiment"] == "feedforward" for r in rows)
+    metric = "rmse" if feedforward else "nrmse"
     orders = sorted({r["order"] for r in rows})
     names = [n for n in NEURON_TYPES if any(r["neuron_type"] == n for r in rows)]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    ax = axes[0]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     markers = "osD^vP*X"
+
+    def curve(rs, key):
+        ms = np.array(sorted({r["n_neurons"] for r in rs}))
+        mean = np.array(
+            [np.mean([r[key] for r in rs if r["n_neurons"] == m]) for m in ms]
+        )
+        return ms, mean
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    ax = axes[0]
     ref_c = None
     for i, name in enumerate(names):
         for j, order in enumerate(orders):
             rs = [r for r in rows if r["neuron_type"] == name and r["order"] == order]
             if not rs:
                 continue
-            ms = np.array(sorted({r["n_neurons"] for r in rs}))
-            mean = np.array(
-                [np.mean([r["nrmse"] for r in rs if r["n_neurons"] == m]) for m in ms]
-            )
+            ms, mean = curve(rs, metric)
             ax.loglog(
                 ms, mean, marker=markers[j % len(markers)], color=colors[i % 10],
                 label=f"{name}, d={order}",
@@ -580,31 +599,49 @@ def plot_scaling(rows, path_stem):
             if name in ("poisson", "if") and ref_c is None:
                 ref_c = mean[0] * np.sqrt(ms[0]) / order
     all_m = np.array(sorted({r["n_neurons"] for r in rows}))
-    if ref_c is None:
-        ref_c = 1.0
-    for j, order in enumerate(orders):
-        ax.loglog(
-            all_m, ref_c * order / np.sqrt(all_m), "k", ls=":", lw=1,
-            label=r"$\propto d/\sqrt{m}$" if j == 0 else None,
-        )
+    if feedforward:
+        # the paper's reference line (Voelker et al. 2019, spiking figure)
+        ax.loglog(all_m, 5 / np.sqrt(all_m), "k:", lw=1, label=r"$5/\sqrt{m}$ (paper)")
+        ax.set_ylabel("RMSE of the decoded value")
+        ax.set_title("1-D feed-forward ensemble: error vs neuron count")
+    else:
+        ref_c = 1.0 if ref_c is None else ref_c
+        for j, order in enumerate(orders):
+            ax.loglog(
+                all_m, ref_c * order / np.sqrt(all_m), "k", ls=":", lw=1,
+                label=r"$\propto d/\sqrt{m}$" if j == 0 else None,
+            )
+        ax.set_ylabel("NRMSE of the decoded memory")
+        ax.set_title("LMU memory: error vs neuron count")
     ax.set_xlabel("neurons m")
-    ax.set_ylabel("NRMSE of the decoded memory")
-    ax.set_title("Error vs neuron count")
     ax.legend(fontsize=7, ncol=2)
     ax = axes[1]
-    for i, name in enumerate(names):
-        rs = [r for r in rows if r["neuron_type"] == name]
-        m_max = max(r["n_neurons"] for r in rs)
-        xs, ys = [], []
-        for order in orders:
-            e = [r["nrmse"] for r in rs if r["order"] == order and r["n_neurons"] == m_max]
-            if e:
-                xs.append(order)
-                ys.append(np.mean(e))
-        ax.plot(xs, ys, marker="o", color=colors[i % 10], label=f"{name}, m={m_max}")
-    ax.set_xlabel("order d")
-    ax.set_ylabel("NRMSE")
-    ax.set_title("Error vs order at the largest m")
+    if len(orders) > 1:
+        for i, name in enumerate(names):
+            rs = [r for r in rows if r["neuron_type"] == name]
+            m_max = max(r["n_neurons"] for r in rs)
+            xs, ys = [], []
+            for order in orders:
+                e = [
+                    r[metric] for r in rs
+                    if r["order"] == order and r["n_neurons"] == m_max
+                ]
+                if e:
+                    xs.append(order)
+                    ys.append(np.mean(e))
+            ax.plot(xs, ys, marker="o", color=colors[i % 10], label=f"{name}, m={m_max}")
+        ax.set_xlabel("order d")
+        ax.set_ylabel(metric.upper())
+        ax.set_title("Error vs order at the largest m")
+    else:
+        for i, name in enumerate(names):
+            ms, mean = curve([r for r in rows if r["neuron_type"] == name], "rmse")
+            ax.semilogx(ms, mean * np.sqrt(ms), marker="o", color=colors[i % 10],
+                        label=name)
+        ax.set_xlabel("neurons m")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(r"RMSE $\times \sqrt{m}$")
+        ax.set_title("Flat = 1/sqrt(m) scaling; rising = levelling off")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(f"{path_stem}.png", dpi=120)
