@@ -157,6 +157,39 @@ def build_parser():
     )
     p.add_argument("--out", default="scaling-out", help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    e = sub.add_parser(
+        "export",
+        help="write a spiking LMU memory to a file for other platforms",
+        description=(
+            "Build an LMUMemory and write it as a NIR graph (nir.write), for Lava-dl "
+            "(Loihi 2), SpiNNaker2, Rockpool, Sinabs, Norse, snnTorch or Spyx. LIF "
+            "neurons are exported without a refractory period (NIR has none), so "
+            "the memory is built with nengo.LIF(tau_ref=0, min_voltage=-inf)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    e.add_argument("--format", choices=["nir"], default="nir", help="file format")
+    e.add_argument("--order", type=_positive_int, default=6)
+    e.add_argument("--theta", type=_positive_float, default=1.0)
+    e.add_argument("--neurons", type=_positive_int, default=1200)
+    e.add_argument("--neuron-type", choices=["lif", "if"], default="lif")
+    e.add_argument("--synapse", type=_positive_float, default=0.1, help="lowpass tau (s)")
+    e.add_argument(
+        "--dt", type=_positive_float, default=0.0001,
+        help="time step the weights are made for (0.1 ms: LIF without a refractory "
+        "period needs it)",
+    )
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument(
+        "--synapse-node", choices=["cuba", "li"], default="cuba",
+        help="fold the synapse into CubaLIF (Lava-dl) or write LI + LIF/IF nodes",
+    )
+    e.add_argument(
+        "--approximate", action="store_true",
+        help="accept the documented approximations (needed for --neuron-type if)",
+    )
+    e.add_argument("--out", required=True, help="file to write (e.g. memory.nir)")
     return parser
 
 
@@ -205,12 +238,44 @@ def scaling(args):
     return 0
 
 
+def export(args):
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu import nir as lmu_nir  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.networks import LMUMemory  # pylint: disable=import-outside-toplevel
+
+    neuron_type = (
+        nengo.LIF(tau_ref=0, min_voltage=-np.inf)
+        if args.neuron_type == "lif"
+        else nengo.SpikingRectifiedLinear()
+    )
+    memory = LMUMemory(
+        args.order, args.theta, args.neurons, neuron_type=neuron_type,
+        synapse=args.synapse, dt=args.dt, seed=args.seed, add_to_container=False,
+    )
+    graph = lmu_nir.write(
+        memory, args.out, dt=args.dt, approximate=args.approximate,
+        synapse_node=args.synapse_node,
+    )
+    n = sum(e.n_neurons for e in memory.all_ensembles)
+    print(
+        f"wrote {args.out}: NIR graph of an order-{args.order} LMU memory (theta "
+        f"{args.theta} s) from {n} {args.neuron_type.upper()} neurons, nodes "
+        f"{sorted(graph.nodes)}, {len(graph.edges)} edges (rec -> "
+        f"{'neurons' if args.synapse_node == 'cuba' else 'syn'} closes the loop)"
+    )
+    return 0
+
+
 def main(argv=None):
     """Entry point of the ``nengo-lmu`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "scaling":
         return scaling(args)
+    if args.command == "export":
+        return export(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
     return 2
 
