@@ -647,3 +647,115 @@ def plot_scaling(rows, path_stem):
     fig.savefig(f"{path_stem}.png", dpi=120)
     fig.savefig(f"{path_stem}.svg")
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------------
+# The thesis' delay-network protocol (Voelker 2019, Loihi chapter)
+# --------------------------------------------------------------------------------
+
+
+def bootstrap_interval(values, n_boot=2000, rng=None):
+    """Mean of ``values`` and a bootstrap 95 % interval of that mean."""
+    values = np.asarray(values, dtype=float)
+    rng = np.random.RandomState(0) if rng is None else rng
+    means = values[rng.randint(len(values), size=(n_boot, len(values)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(values.mean()), float(low), float(high)
+
+
+def measure_delay_trial(
+    seed=0,
+    simulator="nengo",
+    order=3,
+    theta=0.1,
+    n_neurons=384,
+    input_hz=3.0,
+    input_rms=0.3,
+    duration=5.0,
+    readout_synapse=0.02,
+    dt=0.001,
+    warmup=None,
+    memory_factory=None,
+):
+    """One trial of the thesis' delay network: NRMSE of the delayed output.
+
+    A memory of ``n_neurons`` (default: balanced realization, one pool per state,
+    the thesis' 3 x 128 LIF neurons) is driven by ``input_hz`` band-limited white
+    noise; its readout of ``u(t - theta)``, filtered by ``readout_synapse``, is
+    compared with the input delayed by ``theta`` and filtered the same way.
+
+    Parameters
+    ----------
+    memory_factory : callable, optional
+        ``memory_factory(order, theta, n_neurons, dt)`` returning the memory
+        network (an LMUMemory); default `nengo_lmu.loihi.thesis_memory` settings
+        when ``simulator="nengo_loihi"`` and for the reference alike.
+
+    Returns
+    -------
+    dict with ``nrmse``, ``build_s``, ``run_s``, ``steps_per_s``.
+    """
+    from nengo_lmu import loihi  # pylint: disable=import-outside-toplevel
+
+    warmup = 2 * theta if warmup is None else warmup
+    factory = loihi.thesis_memory if memory_factory is None else memory_factory
+    process = nengo.processes.WhiteSignal(
+        period=duration, high=input_hz, rms=input_rms, y0=0.0
+    )
+    t0 = time.perf_counter()
+    with nengo.Network(seed=seed) as net:
+        u = nengo.Node(process, label="u")
+        memory = factory(order, theta, n_neurons, dt, process)
+        nengo.Connection(u, memory.input, synapse=None)
+        delayed = memory.add_readout(1.0, label="delayed")
+        p_out = nengo.Probe(delayed, synapse=readout_synapse)
+        p_u = nengo.Probe(u, synapse=readout_synapse)
+    Simulator = simulator_class(simulator)
+    with Simulator(net, dt=dt, progress_bar=False) as sim:
+        build_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        sim.run(duration)
+        run_s = time.perf_counter() - t1
+        y = np.asarray(sim.data[p_out])[:, 0]
+        ideal = np.asarray(sim.data[p_u])[:, 0]
+    delay = int(round(theta / dt))
+    start = max(int(round(warmup / dt)), delay + 1)
+    # the network lags the input by one step more than the delay itself
+    target = ideal[start - delay - 1 : len(ideal) - delay - 1]
+    n_steps = int(round(duration / dt))
+    return {
+        "nrmse": nrmse(y[start:], target),
+        "build_s": build_s,
+        "run_s": run_s,
+        "steps_per_s": n_steps / run_s,
+    }
+
+
+def delay_protocol(simulators=("nengo", "nengo_loihi"), trials=25, seed=0, **kwargs):
+    """The thesis protocol over ``trials`` seeds, per simulator.
+
+    Returns
+    -------
+    rows : list of dict
+        One per simulator: ``simulator``, ``mean``, ``ci_low``, ``ci_high`` (95 %
+        bootstrap interval of the mean NRMSE), ``trials``, ``steps_per_s``.
+    """
+    rows = []
+    for simulator in simulators:
+        results = [
+            measure_delay_trial(seed=seed + k, simulator=simulator, **kwargs)
+            for k in range(trials)
+        ]
+        mean, low, high = bootstrap_interval([r["nrmse"] for r in results])
+        rows.append(
+            {
+                "simulator": simulator,
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "trials": trials,
+                "steps_per_s": float(np.median([r["steps_per_s"] for r in results])),
+                "nrmse": [r["nrmse"] for r in results],
+            }
+        )
+    return rows

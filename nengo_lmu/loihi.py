@@ -1,0 +1,95 @@
+"""What an LMU memory needs beyond plain Nengo to run well on Loihi (nengo-loihi).
+
+The mathematics (A, B, realizations, Principle 3) comes from `nengo_lmu.systems`
+and `nengo_lmu.mapping` unchanged: this module only chooses what the chip can do.
+
+- Chip-to-chip connections take Lowpass synapses only, so the recurrence is the
+  exact discrete Principle 3 mapping of a lowpass at the chip's dt.
+- On-chip neuron types are LIF and SpikingRectifiedLinear; Poisson neurons are
+  rejected with an error that says how to keep them off-chip.
+
+nengo_loihi is imported only by the functions that need it.
+"""
+
+import nengo
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.networks import LMUMemory
+
+ON_CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
+
+
+def check_on_chip_neuron_type(neuron_type):
+    """Raise a clear ValidationError for neuron types Loihi cannot simulate."""
+    if type(neuron_type) in ON_CHIP_NEURON_TYPES:
+        return neuron_type
+    if isinstance(neuron_type, nengo.PoissonSpiking):
+        why = (
+            "Poisson spiking draws random numbers every step, which Loihi's "
+            "deterministic neuron cores cannot do"
+        )
+    else:
+        why = f"{type(neuron_type).__name__} has no Loihi implementation"
+    raise ValidationError(
+        f"{why}. Use nengo.LIF() or nengo.SpikingRectifiedLinear() on chip, or keep "
+        "this memory off-chip with nengo_lmu.loihi.set_off_chip(network, memory) "
+        "(at least one other ensemble must stay on chip)",
+        attr="neuron_type",
+    )
+
+
+def set_off_chip(network, memory):
+    """Mark every ensemble of ``memory`` to run off-chip (on the host)."""
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+
+    nengo_loihi.add_params(network)
+    for ens in memory.all_ensembles:
+        network.config[ens].on_chip = False
+
+
+def thesis_memory(order, theta, n_neurons, dt=0.001, input_process=None, **kwargs):
+    """The memory of the thesis' Loihi experiment, with settings that build on chip.
+
+    Balanced realization, LIF neurons, one order-D ensemble (nengo_loihi splits a
+    per-dimension recurrence into one decode-neuron block per pair of states,
+    and blocks with small transforms find no weight exponent). ``kwargs`` override
+    any LMUMemory argument.
+    """
+    args = dict(
+        neuron_type=nengo.LIF(),
+        realization="balanced",
+        layout="ensemble",
+        synapse=0.1,
+        dt=dt,
+        input_process=input_process,
+    )
+    args.update(kwargs)
+    check_on_chip_neuron_type(args["neuron_type"])
+    return LMUMemory(order, theta, n_neurons, **args)
+
+
+def hardware_available():
+    """True when nengo_loihi can reach Loihi hardware (nxsdk importable)."""
+    try:
+        import nxsdk  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return False
+    return True
+
+
+def max_neurons_per_core():
+    """Loihi's compartments per core, from nengo_loihi (1024 on Loihi 1)."""
+    from nengo_loihi.block import (  # pylint: disable=import-outside-toplevel
+        MAX_COMPARTMENTS,
+    )
+
+    return int(MAX_COMPARTMENTS)
+
+
+__all__ = [
+    "check_on_chip_neuron_type",
+    "hardware_available",
+    "max_neurons_per_core",
+    "set_off_chip",
+    "thesis_memory",
+]
