@@ -337,6 +337,9 @@ def run_one(run):
             dt=run["dt"],
         )
     else:
+        # nengo_loihi can quantize the single-ensemble recurrence only (see
+        # nengo_lmu.loihi.thesis_memory); the CPU backends use the default layout
+        extra = {"layout": "ensemble"} if run["simulator"] == "nengo_loihi" else {}
         result = measure_memory(
             run["order"],
             run["theta"],
@@ -347,6 +350,7 @@ def run_one(run):
             dt=run["dt"],
             simulator=run["simulator"],
             warmup=min(run["theta"], run["duration"] / 2),
+            **extra,
         )
     row = dict(run)
     row.update({k: result[k] for k in RESULT_COLUMNS})
@@ -508,7 +512,10 @@ def summarize(rows):
     and the error at the largest m."""
     groups = {}
     for r in rows:
-        groups.setdefault((r["experiment"], r["neuron_type"], r["order"]), []).append(r)
+        name = r["neuron_type"]
+        if r.get("simulator", "nengo") != "nengo":
+            name = f"{name}@{r['simulator']}"
+        groups.setdefault((r["experiment"], name, r["order"]), []).append(r)
     summary = []
     for (experiment, name, order), rs in sorted(groups.items()):
         m = [r["n_neurons"] for r in rs]
@@ -541,14 +548,14 @@ def summarize(rows):
 def format_summary(summary):
     """The summary as a plain-text table."""
     lines = [
-        f"{'experiment':<12}{'neurons':<10}{'order':>6}{'slope':>9}"
+        f"{'experiment':<12}{'neurons':<18}{'order':>6}{'slope':>9}"
         f"{'95% interval':>20}{'runs':>6}{'max m':>9}{'NRMSE@max':>11}"
         f"{'RMSE*sqrt(m)':>14}"
     ]
     for s in summary:
         interval = f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
         lines.append(
-            f"{s['experiment']:<12}{s['neuron_type']:<10}{s['order']:>6}"
+            f"{s['experiment']:<12}{s['neuron_type']:<18}{s['order']:>6}"
             f"{s['slope']:>9.3f}{interval:>20}{s['n_runs']:>6}{s['m_max']:>9}"
             f"{s['nrmse_at_m_max']:>11.4f}{s['rmse_sqrt_m']:>14.2f}"
         )
@@ -571,8 +578,16 @@ def plot_scaling(rows, path_stem):
 
     feedforward = all(r["experiment"] == "feedforward" for r in rows)
     metric = "rmse" if feedforward else "nrmse"
+    rows = [dict(r) for r in rows]
+    for r in rows:  # one curve per simulator too
+        if r.get("simulator", "nengo") != "nengo":
+            r["neuron_type"] = f"{r['neuron_type']}@{r['simulator']}"
     orders = sorted({r["order"] for r in rows})
-    names = [n for n in NEURON_TYPES if any(r["neuron_type"] == n for r in rows)]
+    base = list(NEURON_TYPES)
+    names = sorted(
+        {r["neuron_type"] for r in rows},
+        key=lambda n: (base.index(n.split("@")[0]) if n.split("@")[0] in base else 99, n),
+    )
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     markers = "osD^vP*X"
 
