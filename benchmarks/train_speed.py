@@ -1,0 +1,140 @@
+"""Seconds per training batch of the psMNIST-sized LMU: sequential vs parallel.
+
+Units 212, order 256, theta 784, batch 100, 784 steps, 10 classes, one Adam step on
+sparse categorical cross-entropy of the last step's output, measured in the same
+run for:
+
+1. NengoDL's published LMU example structure: `nengo_lmu.networks.LMUCell` with
+   ``parallel=False`` (input -> u -> memory (frozen A, B) -> tanh hidden with
+   x -> h, h -> h, m -> h), one NengoDL simulator step per time step;
+2. ours: the same cell with ``parallel=True`` (the memory of the whole sequence
+   as one FFT convolution, the hidden recurrence in one TensorFlow loop);
+3. keras-lmu 0.9's ``LMU`` layer on the same model (its FFT memory with a
+   SimpleRNNCell hidden cell, input_to_hidden=True).
+
+Usage::
+
+    python benchmarks/train_speed.py              # about 2 minutes on 2 cores
+    python benchmarks/train_speed.py --batches 5
+"""
+
+import argparse
+import os
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+
+def nengo_dl_model(parallel, units, order, theta, n_steps, batch):
+    import nengo
+    import nengo_dl
+    import tensorflow as tf
+
+    from nengo_lmu.networks import LMUCell, glorot_uniform
+
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(trainable=None, stateful=False, keep_history=False)
+        if parallel:
+            inp = nengo.Node(np.zeros(n_steps))
+            cell = LMUCell(units, order, theta, 1, input_to_hidden=True,
+                           parallel=True, n_steps=n_steps, seed=0)
+            last = cell.output[(n_steps - 1) * units:]
+        else:
+            inp = nengo.Node(np.zeros(1))
+            cell = LMUCell(units, order, theta, 1, input_to_hidden=True,
+                           parallel=False, seed=0)
+            last = cell.output
+        nengo.Connection(inp, cell.input, synapse=None)
+        out = nengo.Node(size_in=10)
+        nengo.Connection(last, out, synapse=None,
+                         transform=glorot_uniform((10, units), np.random.RandomState(0)))
+        probe = nengo.Probe(out)
+    sim = nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False,
+                             unroll_simulation=1 if parallel else 16)
+    sim.compile(optimizer=tf.optimizers.Adam(),
+                loss={probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)})
+    steps = 1 if parallel else n_steps
+
+    def train(x, y):
+        data = x.reshape(batch, 1, n_steps) if parallel else x
+        sim.fit({inp: data}, {probe: y.reshape(batch, 1, 1)}, epochs=1, verbose=0,
+                n_steps=steps)
+
+    return train, sim
+
+
+def keras_lmu_model(units, order, theta, n_steps):
+    import keras_lmu
+    import tensorflow as tf
+
+    layer = keras_lmu.LMU(
+        memory_d=1, order=order, theta=theta,
+        hidden_cell=tf.keras.layers.SimpleRNNCell(units),
+        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
+    )
+    inputs = tf.keras.Input((n_steps, 1))
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(10)(layer(inputs)))
+    model.compile(optimizer=tf.optimizers.Adam(),
+                  loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+    def train(x, y):
+        model.train_on_batch(x, y)
+
+    return train, None
+
+
+def seconds_per_batch(train, x, y, batches):
+    train(x, y)  # the first call compiles
+    times = []
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        train(x, y)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batches", type=int, default=3)
+    parser.add_argument("--units", type=int, default=212)
+    parser.add_argument("--order", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=784)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 1, (args.batch, args.steps, 1)).astype(np.float32)
+    y = rng.randint(10, size=(args.batch, 1)).astype(np.float32)
+    theta = float(args.steps)
+    print(
+        f"machine: {os.cpu_count()} cores; units {args.units}, order {args.order}, "
+        f"theta {theta:g}, batch {args.batch}, {args.steps} steps; median of "
+        f"{args.batches} batches after one warm-up"
+    )
+    results = {}
+    for name, make in [
+        ("NengoDL example structure (sequential)",
+         lambda: nengo_dl_model(False, args.units, args.order, theta, args.steps,
+                                args.batch)),
+        ("nengo-lmu LMUCell(parallel=True)",
+         lambda: nengo_dl_model(True, args.units, args.order, theta, args.steps,
+                                args.batch)),
+        ("keras-lmu 0.9 LMU",
+         lambda: keras_lmu_model(args.units, args.order, theta, args.steps)),
+    ]:
+        train, sim = make()
+        results[name] = seconds_per_batch(train, x, y, args.batches)
+        if sim is not None:
+            sim.close()
+        print(f"{name:<42}{results[name]:>8.2f} s / batch", flush=True)
+    base = results["NengoDL example structure (sequential)"]
+    ours = results["nengo-lmu LMUCell(parallel=True)"]
+    print(f"\nspeed-up of ours over the sequential NengoDL structure: {base / ours:.1f}x")
+    print(f"speed-up of ours over keras-lmu: {results['keras-lmu 0.9 LMU'] / ours:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
