@@ -598,8 +598,13 @@ class LMUCell(nengo.Network):
                 nengo.Connection(self.u, self.memory, transform=self.Bd, synapse=None),
                 nengo.Connection(self.memory, self.memory, transform=self.Ad, synapse=0),
             ]
+            # W_m reads a copy of the memory: nengo_dl merges the weights of
+            # connections that share a pre, and a merge with the frozen A would
+            # leave W_m untrainable (seen: W_m never changed in training).
+            memory_copy = nengo.Node(size_in=self.order, label="memory_copy")
+            nengo.Connection(self.memory, memory_copy, transform=None, synapse=None)
             conns["W_m"] = nengo.Connection(
-                self.memory, self.hidden.neurons, transform=w["W_m"], synapse=None
+                memory_copy, self.hidden.neurons, transform=w["W_m"], synapse=None
             )
             conns["W_h"] = nengo.Connection(
                 self.hidden.neurons, self.hidden.neurons, transform=w["W_h"], synapse=0
@@ -614,7 +619,7 @@ class LMUCell(nengo.Network):
                 )
             if "e_m" in w:
                 conns["e_m"] = nengo.Connection(
-                    self.memory, self.u, transform=w["e_m"], synapse=0
+                    memory_copy, self.u, transform=w["e_m"], synapse=0
                 )
             nengo.Connection(self.hidden.neurons, self.output, synapse=None)
         self.connections_by_weight = conns
