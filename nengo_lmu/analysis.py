@@ -691,6 +691,7 @@ def measure_delay_trial(
     dt=0.001,
     warmup=None,
     memory_factory=None,
+    variant="standard",
 ):
     """One trial of the thesis' delay network: NRMSE of the delayed output.
 
@@ -702,9 +703,12 @@ def measure_delay_trial(
     Parameters
     ----------
     memory_factory : callable, optional
-        ``memory_factory(order, theta, n_neurons, dt)`` returning the memory
-        network (an LMUMemory); default `nengo_lmu.loihi.thesis_memory` settings
-        when ``simulator="nengo_loihi"`` and for the reference alike.
+        ``memory_factory(order, theta, n_neurons, dt, process)`` returning the
+        memory network (an LMUMemory); default `nengo_lmu.loihi.thesis_memory`.
+    variant : {"standard", "chip"}
+        ``"chip"`` (nengo_loihi only): `nengo_lmu.loihi.chip_memory` run with
+        `nengo_lmu.loihi.loihi_model` (one on-chip filter after the decode
+        neurons, a 20 ms synapse, 500 Hz host-input neurons).
 
     Returns
     -------
@@ -712,10 +716,20 @@ def measure_delay_trial(
     """
     from nengo_lmu import loihi  # pylint: disable=import-outside-toplevel
 
+    check_choice(variant, ("standard", "chip"), "variant")
+    if variant == "chip" and simulator != "nengo_loihi":
+        raise ValidationError(
+            "variant='chip' is wired for nengo_loihi only", attr="variant"
+        )
     warmup = 2 * theta if warmup is None else warmup
     factory = loihi.thesis_memory if memory_factory is None else memory_factory
+    if variant == "chip":
+        factory = loihi.chip_memory
+    # Seed the input itself: nengo_loihi runs input nodes in a host simulator
+    # that does not take the network's seed, so an unseeded process would give
+    # every emulator run a different input.
     process = nengo.processes.WhiteSignal(
-        period=duration, high=input_hz, rms=input_rms, y0=0.0
+        period=duration, high=input_hz, rms=input_rms, y0=0.0, seed=seed
     )
     t0 = time.perf_counter()
     with nengo.Network(seed=seed) as net:
@@ -726,7 +740,14 @@ def measure_delay_trial(
         p_out = nengo.Probe(delayed, synapse=readout_synapse)
         p_u = nengo.Probe(u, synapse=readout_synapse)
     Simulator = simulator_class(simulator)
-    with Simulator(net, dt=dt, progress_bar=False) as sim:
+    sim_kwargs = {}
+    if variant == "chip":
+        sim_kwargs["model"] = loihi.loihi_model(
+            dt, decode_tau=memory.chip_synapse, input_rate=500
+        )
+    if simulator == "nengo_loihi":
+        sim_kwargs["seed"] = seed
+    with Simulator(net, dt=dt, progress_bar=False, **sim_kwargs) as sim:
         build_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         sim.run(duration)
@@ -746,8 +767,14 @@ def measure_delay_trial(
     }
 
 
-def delay_protocol(simulators=("nengo", "nengo_loihi"), trials=25, seed=0, **kwargs):
+def delay_protocol(
+    simulators=("nengo", "nengo_loihi", "nengo_loihi:chip"), trials=25, seed=0,
+    **kwargs,
+):
     """The thesis protocol over ``trials`` seeds, per simulator.
+
+    ``simulators`` are simulator names, optionally with ``:chip`` for the
+    chip-wired variant (see `measure_delay_trial`).
 
     Returns
     -------
@@ -756,15 +783,19 @@ def delay_protocol(simulators=("nengo", "nengo_loihi"), trials=25, seed=0, **kwa
         bootstrap interval of the mean NRMSE), ``trials``, ``steps_per_s``.
     """
     rows = []
-    for simulator in simulators:
+    for name in simulators:
+        simulator, _, variant = name.partition(":")
         results = [
-            measure_delay_trial(seed=seed + k, simulator=simulator, **kwargs)
+            measure_delay_trial(
+                seed=seed + k, simulator=simulator, variant=variant or "standard",
+                **kwargs,
+            )
             for k in range(trials)
         ]
         mean, low, high = bootstrap_interval([r["nrmse"] for r in results])
         rows.append(
             {
-                "simulator": simulator,
+                "simulator": name,
                 "mean": mean,
                 "ci_low": low,
                 "ci_high": high,

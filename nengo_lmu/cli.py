@@ -309,12 +309,16 @@ def loihi(args):
         input_hz=args.input_hz,
         duration=args.duration,
     )
-    names = {"nengo": "reference (nengo.Simulator)", "nengo_loihi": f"{target} (nengo_loihi)"}
-    print(f"\n{'simulator':<30}{'NRMSE':>8}{'95% interval':>20}{'steps/s':>10}")
+    names = {
+        "nengo": "reference (nengo.Simulator)",
+        "nengo_loihi": f"{target} (nengo_loihi, standard)",
+        "nengo_loihi:chip": f"{target} (nengo_loihi, chip-wired)",
+    }
+    print(f"\n{'simulator':<40}{'NRMSE':>8}{'95% interval':>20}{'steps/s':>10}")
     for row in rows:
         interval = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
         print(
-            f"{names[row['simulator']]:<30}{row['mean']:>8.3f}{interval:>20}"
+            f"{names[row['simulator']]:<40}{row['mean']:>8.3f}{interval:>20}"
             f"{row['steps_per_s']:>10.0f}"
         )
     print("\nthesis: reference [0.055, 0.059], Loihi emulator [0.145, 0.151]")

@@ -68,6 +68,53 @@ def thesis_memory(order, theta, n_neurons, dt=0.001, input_process=None, **kwarg
     return LMUMemory(order, theta, n_neurons, **args)
 
 
+def chip_memory(order, theta, n_neurons, dt=0.001, input_process=None, synapse=0.02,
+                **kwargs):
+    """`thesis_memory` wired so that the chip filters each input exactly once.
+
+    nengo_loihi puts a decoded connection's synapse *before* its decode neurons
+    and only ``Model.decode_tau`` (5 ms) after them, so the decode neurons' spike
+    noise reaches the ensemble almost unfiltered and the loop sees two filters.
+    Here the connections into the ensemble carry no synapse; run it with
+    ``nengo_loihi.Simulator(net, model=loihi_model(dt, decode_tau=synapse))`` so
+    the one filter, after the decode neurons, is the synapse the Principle 3
+    mapping was made for. A short synapse (20 ms) keeps the recurrent and input
+    transforms within the range the decode and host-input neurons carry (at
+    0.1 s, |A_H| reached 11 and |B_H| 16, past their +-1.5 range).
+
+    This network is for nengo_loihi only: in Nengo the unfiltered recurrence is
+    an algebraic loop.
+    """
+    memory = thesis_memory(
+        order, theta, n_neurons, dt=dt, input_process=input_process, synapse=synapse,
+        **kwargs,
+    )
+    for conn in memory.all_connections:
+        if isinstance(conn.post_obj, nengo.Ensemble):
+            conn.synapse = None
+    memory.chip_synapse = synapse
+    return memory
+
+
+def loihi_model(dt=0.001, decode_tau=0.005, input_rate=None):
+    """A nengo_loihi builder Model with the decode filter (and host-input neuron
+    rate) set, for ``nengo_loihi.Simulator(..., model=loihi_model(...))``.
+
+    ``input_rate`` above 1 / dt's default lets the host's on/off input neurons
+    carry values beyond +-1 (500 Hz: about +-3 with the default encoding).
+    """
+    from nengo_loihi.builder import Model  # pylint: disable=import-outside-toplevel
+    from nengo_loihi.decode_neurons import (  # pylint: disable=import-outside-toplevel
+        OnOffDecodeNeurons,
+    )
+
+    model = Model(dt=dt)
+    model.decode_tau = decode_tau
+    if input_rate is not None:
+        model.node_neurons = OnOffDecodeNeurons(dt=dt, rate=input_rate, is_input=True)
+    return model
+
+
 def hardware_available():
     """True when nengo_loihi can reach Loihi hardware (nxsdk importable)."""
     try:
@@ -88,6 +135,8 @@ def max_neurons_per_core():
 
 __all__ = [
     "check_on_chip_neuron_type",
+    "chip_memory",
+    "loihi_model",
     "hardware_available",
     "max_neurons_per_core",
     "set_off_chip",
