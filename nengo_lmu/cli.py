@@ -191,6 +191,15 @@ def build_parser():
     )
     e.add_argument("--out", required=True, help="file to write (e.g. memory.nir)")
 
+    tr = sub.add_parser(
+        "train",
+        help="run a training script of models/ (psmnist, mackey_glass, capacity)",
+        description="Runs models/<task>.py with the remaining arguments "
+        "(see `nengo-lmu train <task> --help`).",
+    )
+    tr.add_argument("task", help="psmnist, mackey_glass or capacity")
+    tr.add_argument("task_args", nargs=argparse.REMAINDER)
+
     lo = sub.add_parser(
         "loihi",
         help="the thesis' delay network on the CPU reference and the Loihi emulator",
@@ -325,6 +334,31 @@ def loihi(args):
     return 0
 
 
+def models_dir():
+    """The repository's models/ folder (scripts are not part of the package)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(os.path.dirname(here), "models")
+
+
+def train(args):
+    import runpy  # pylint: disable=import-outside-toplevel
+
+    folder = models_dir()
+    tasks = sorted(
+        f[:-3] for f in os.listdir(folder) if f.endswith(".py")
+    ) if os.path.isdir(folder) else []
+    if args.task not in tasks:
+        print(
+            f"nengo-lmu train: unknown task {args.task!r}; available: "
+            f"{', '.join(tasks) or 'none (models/ is in the source repository only)'}",
+            file=sys.stderr,
+        )
+        return 2
+    module = runpy.run_path(os.path.join(folder, f"{args.task}.py"))
+    result = module["main"](args.task_args)
+    return result if isinstance(result, int) else 0
+
+
 def main(argv=None):
     """Entry point of the ``nengo-lmu`` console script."""
     parser = build_parser()
@@ -335,6 +369,8 @@ def main(argv=None):
         return export(args)
     if args.command == "loihi":
         return loihi(args)
+    if args.command == "train":
+        return train(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
     return 2
 

@@ -1,0 +1,267 @@
+"""Training tasks for LMU networks in NengoDL: data, models, training with checkpoints.
+
+Data never comes from the network: MNIST is read from a local path (IDX files or
+Keras' ``mnist.npz``), Fashion-MNIST from Debian's ``dataset-fashion-mnist``
+package, and the 8x8 digits from scikit-learn. Importing this module imports
+neither TensorFlow nor NengoDL; the training functions do.
+"""
+
+import gzip
+import json
+import os
+
+import numpy as np
+
+FASHION_MNIST_PATH = "/usr/share/datasets/fashion-mnist"
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4",
+              0x0E: ">f8"}
+
+MISSING_MNIST = (
+    "MNIST cannot be downloaded here. Put the four MNIST IDX files "
+    "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+    "t10k-labels-idx1-ubyte, optionally .gz) in a folder, or Keras' mnist.npz "
+    "anywhere, and pass that path (--data-path). Without MNIST, run "
+    "--dataset fashion (apt-get install dataset-fashion-mnist) or --dataset digits."
+)
+
+
+def read_idx(path):
+    """Read one IDX file (the MNIST format), gzipped or not, as a numpy array."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (bad magic number)")
+    dtype = IDX_DTYPES.get(data[2])
+    if dtype is None:
+        raise ValueError(f"{path}: unknown IDX element type 0x{data[2]:02x}")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    array = np.frombuffer(data, dtype=dtype, offset=4 + 4 * ndim)
+    if array.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: expected {shape} elements, found {array.size}")
+    return array.reshape(shape)
+
+
+def write_idx(path, array):
+    """Write a uint8 array as an IDX file (for tests and tiny data sets)."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(n).to_bytes(4, "big") for n in array.shape
+    )
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def _find(folder, name):
+    for candidate in (name, name + ".gz", name.replace("-idx", ".idx")):
+        path = os.path.join(folder, candidate)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def load_idx_folder(folder, what="MNIST"):
+    """``(x_train, y_train), (x_test, y_test)`` from the four IDX files in ``folder``."""
+    paths = {key: _find(folder, name) for key, name in IDX_FILES.items()}
+    missing = [IDX_FILES[k] for k, p in paths.items() if p is None]
+    if missing:
+        raise FileNotFoundError(
+            f"{what}: no {', '.join(missing)} (or .gz) in {folder!r}. "
+            + (MISSING_MNIST if what == "MNIST" else "")
+        )
+    data = {key: read_idx(path) for key, path in paths.items()}
+    return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+
+
+def load_mnist(path):
+    """MNIST from a folder of IDX files or from Keras' ``mnist.npz``."""
+    if path is None or not os.path.exists(path):
+        raise FileNotFoundError(f"MNIST: {path!r} does not exist. {MISSING_MNIST}")
+    if os.path.isdir(path):
+        return load_idx_folder(path, "MNIST")
+    with np.load(path, allow_pickle=False) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+def load_fashion(path=FASHION_MNIST_PATH):
+    """Fashion-MNIST from Debian's dataset-fashion-mnist (or the same IDX files)."""
+    if not os.path.isdir(path):
+        raise FileNotFoundError(
+            f"Fashion-MNIST: {path!r} does not exist. Install Debian's package "
+            "(apt-get install dataset-fashion-mnist) or pass the folder of its "
+            "IDX files."
+        )
+    return load_idx_folder(path, "Fashion-MNIST")
+
+
+def load_digits(test_fraction=0.25, seed=0):
+    """scikit-learn's 8x8 digits (1,797 images, values 0..16), split in two."""
+    from sklearn.datasets import load_digits as sk_digits  # pylint: disable=C0415
+
+    digits = sk_digits()
+    x = (digits.images * (255.0 / 16.0)).astype(np.uint8)
+    y = digits.target.astype(np.uint8)
+    order = np.random.RandomState(seed).permutation(len(x))
+    n_test = int(round(test_fraction * len(x)))
+    test, train = order[:n_test], order[n_test:]
+    return (x[train], y[train]), (x[test], y[test])
+
+
+def load_dataset(name, path=None):
+    """``(x_train, y_train), (x_test, y_test)`` for "mnist", "fashion" or "digits"."""
+    if name == "mnist":
+        return load_mnist(path)
+    if name == "fashion":
+        return load_fashion(path or FASHION_MNIST_PATH)
+    if name == "digits":
+        return load_digits()
+    raise ValueError(f"dataset must be 'mnist', 'fashion' or 'digits'; got {name!r}")
+
+
+def permuted_sequences(images, permutation_seed=92):
+    """Pixel sequences ``(n, pixels, 1)`` in [0, 1], permuted by a fixed seed (the
+    permuted-sequential task; the same seed gives the same permutation)."""
+    flat = np.asarray(images, dtype=np.float32).reshape(len(images), -1) / 255.0
+    permutation = np.random.RandomState(permutation_seed).permutation(flat.shape[1])
+    return flat[:, permutation, None]
+
+
+def build_classifier(n_steps, units, order, theta, n_classes=10, parallel=True,
+                     hidden_activation="tanh", seed=0):
+    """An LMUCell with a linear readout of the last step's hidden state.
+
+    Returns ``(network, input_node, output_probe)``; in the parallel form the
+    input takes a whole sequence per simulator step.
+    """
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.networks import LMUCell, glorot_uniform  # pylint: disable=C0415
+
+    with nengo.Network(seed=seed) as net:
+        if parallel:
+            inp = nengo.Node(np.zeros(n_steps))
+            cell = LMUCell(units, order, theta, 1, input_to_hidden=True, parallel=True,
+                           n_steps=n_steps, hidden_activation=hidden_activation,
+                           seed=seed)
+            last = cell.output[(n_steps - 1) * units :]
+        else:
+            inp = nengo.Node(np.zeros(1))
+            cell = LMUCell(units, order, theta, 1, input_to_hidden=True,
+                           parallel=False, hidden_activation=hidden_activation,
+                           seed=seed)
+            last = cell.output
+        nengo.Connection(inp, cell.input, synapse=None)
+        out = nengo.Node(size_in=n_classes)
+        nengo.Connection(last, out, synapse=None, transform=glorot_uniform(
+            (n_classes, units), np.random.RandomState(seed + 1)))
+        probe = nengo.Probe(out)
+    net.cell = cell
+    return net, inp, probe
+
+
+class Trainer:
+    """Train a classifier in NengoDL, one checkpoint per epoch, resumable.
+
+    Parameters
+    ----------
+    n_steps, units, order, theta : model size (see `build_classifier`)
+    checkpoint_dir : str, optional
+        Where ``weights.npz`` (the trainable weights, ``allow_pickle=False``) and
+        ``state.json`` (epochs done, history) are written after every epoch; a new
+        Trainer with the same folder resumes from them.
+    """
+
+    def __init__(self, n_steps, units, order, theta, batch_size=100, parallel=True,
+                 learning_rate=0.001, checkpoint_dir=None, seed=0,
+                 hidden_activation="tanh"):
+        import nengo_dl  # pylint: disable=import-outside-toplevel
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+        self.n_steps, self.parallel, self.batch_size = n_steps, parallel, batch_size
+        self.net, self.inp, self.probe = build_classifier(
+            n_steps, units, order, theta, parallel=parallel, seed=seed,
+            hidden_activation=hidden_activation,
+        )
+        with self.net:
+            nengo_dl.configure_settings(stateful=False, keep_history=False)
+        self.sim = nengo_dl.Simulator(self.net, minibatch_size=batch_size,
+                                      progress_bar=False)
+        self.sim.compile(
+            optimizer=tf.optimizers.Adam(learning_rate),
+            loss={self.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            metrics={self.probe: "accuracy"},
+        )
+        self.checkpoint_dir = checkpoint_dir
+        self.state = {"epochs_done": 0, "history": []}
+        if checkpoint_dir and os.path.exists(os.path.join(checkpoint_dir, "state.json")):
+            self.load(checkpoint_dir)
+
+    def close(self):
+        self.sim.close()
+
+    def _data(self, x):
+        n = len(x) - len(x) % self.batch_size
+        x = x[:n]
+        if self.parallel:
+            return {self.inp: x.reshape(n, 1, self.n_steps)}
+        return {self.inp: x}
+
+    def _targets(self, y):
+        n = len(y) - len(y) % self.batch_size
+        return {self.probe: np.asarray(y[:n], dtype=np.float32).reshape(n, 1, 1)}
+
+    def _steps(self):
+        return 1 if self.parallel else self.n_steps
+
+    def fit(self, x, y, epochs, verbose=0):
+        """Train until ``epochs`` epochs are done in all (counting resumed ones)."""
+        while self.state["epochs_done"] < epochs:
+            history = self.sim.fit(self._data(x), self._targets(y), epochs=1,
+                                   verbose=verbose, n_steps=self._steps())
+            self.state["epochs_done"] += 1
+            self.state["history"].append(
+                {k: float(v[-1]) for k, v in history.history.items()}
+            )
+            if self.checkpoint_dir:
+                self.save(self.checkpoint_dir)
+        return self.state["history"]
+
+    def loss(self, x, y):
+        """Mean cross-entropy on ``(x, y)`` (whole batches)."""
+        result = self.sim.evaluate(self._data(x), self._targets(y), verbose=0,
+                                   n_steps=self._steps())
+        return float(result["loss"])
+
+    def accuracy(self, x, y):
+        """Fraction of ``(x, y)`` (whole batches) classified correctly."""
+        out = self.sim.predict(self._data(x), n_steps=self._steps(), verbose=0)[
+            self.probe
+        ]
+        n = out.shape[0]
+        return float(np.mean(np.argmax(out[:, -1], axis=-1) == np.asarray(y[:n])))
+
+    def save(self, folder):
+        os.makedirs(folder, exist_ok=True)
+        weights = self.sim.keras_model.get_weights()
+        tmp = os.path.join(folder, "weights.tmp.npz")
+        np.savez(tmp, **{f"w{i}": w for i, w in enumerate(weights)})
+        os.replace(tmp, os.path.join(folder, "weights.npz"))
+        with open(os.path.join(folder, "state.json.tmp"), "w", encoding="utf-8") as f:
+            json.dump(self.state, f)
+        os.replace(os.path.join(folder, "state.json.tmp"),
+                   os.path.join(folder, "state.json"))
+
+    def load(self, folder):
+        with np.load(os.path.join(folder, "weights.npz"), allow_pickle=False) as f:
+            weights = [f[f"w{i}"] for i in range(len(f.files))]
+        self.sim.keras_model.set_weights(weights)
+        with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
+            self.state = json.load(f)
