@@ -106,7 +106,14 @@ def measure_memory(
         )
     if input_process is None:
         input_process = nengo.processes.WhiteSignal(
-            period=max(duration, 20 * theta), high=1.0 / theta, rms=0.5, y0=0.0
+            period=max(duration, 20 * theta),
+            high=1.0 / theta,
+            rms=0.5,
+            y0=0.0,
+            # nengo_loihi runs input nodes in a host simulator that ignores the
+            # network's seed: seed the process itself there (Nengo and NengoDL
+            # derive it from the network seed).
+            seed=seed if simulator == "nengo_loihi" else None,
         )
     Simulator = simulator_class(simulator)
 
