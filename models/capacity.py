@@ -266,7 +266,7 @@ def make_parser():
                         help="lengths at which to train an LSTM")
     parser.add_argument("--no-lstm", action="store_true", help="skip the LSTM")
     parser.add_argument("--lstm-units", type=int, default=50)
-    parser.add_argument("--lstm-epochs", type=int, default=30)
+    parser.add_argument("--lstm-epochs", type=int, default=20)
     parser.add_argument("--lstm-train-sequences", type=int, default=64)
     parser.add_argument("--lstm-test-sequences", type=int, default=16)
     parser.add_argument("--lstm-duration", type=float, default=2.5,
@@ -304,7 +304,12 @@ def main(argv=None):
             f"--duration ({args.duration}) must exceed --warmup ({args.warmup})"
         )
     if args.warmup < 1.0:
+        # The oldest target, u(t - theta), must lie inside the sequence.
         raise SystemExit(f"--warmup must be at least 1 window; got {args.warmup}")
+    if not args.no_lstm and args.lstm_duration < 1.5:
+        raise SystemExit(
+            f"--lstm-duration must be at least 1.5 windows; got {args.lstm_duration}"
+        )
     t_start = time.perf_counter()
     rows = []
     for length in args.lengths:
@@ -312,7 +317,8 @@ def main(argv=None):
         t0 = time.perf_counter()
         lmu_rows = lmu_capacity(
             length, args.order, DELAYS, args.train_sequences, args.test_sequences,
-            args.duration, args.warmup, args.samples_per_window, args.cutoff, rng, args.noise_period,
+            args.duration, args.warmup, args.samples_per_window, args.cutoff, rng,
+            args.noise_period,
         )
         lmu_s = time.perf_counter() - t0
         lstm = [None] * len(DELAYS)

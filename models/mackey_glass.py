@@ -1,4 +1,4 @@
-"""Mackey-Glass prediction: LMU, LSTM and a hybrid of the two, about 18k parameters each.
+"""Mackey-Glass prediction: LMU, LSTM and an LMU-LSTM hybrid, about 18k parameters each.
 
 The setup of Voelker, Kajic & Eliasmith (NeurIPS 2019): the Mackey-Glass series with
 delay ``tau = 17``, predicted 15 steps ahead; 128 series of 5000 steps, split 32 / 32
