@@ -712,10 +712,11 @@ def measure_delay_trial(
     memory_factory : callable, optional
         ``memory_factory(order, theta, n_neurons, dt, process)`` returning the
         memory network (an LMUMemory); default `nengo_lmu.loihi.thesis_memory`.
-    variant : {"standard", "chip"}
+    variant : {"standard", "chip", "weights"}
         ``"chip"`` (nengo_loihi only): `nengo_lmu.loihi.chip_memory` run with
         `nengo_lmu.loihi.loihi_model` (one on-chip filter after the decode
-        neurons, a 20 ms synapse, 500 Hz host-input neurons).
+        neurons, a 20 ms synapse, 500 Hz host-input neurons). ``"weights"``:
+        neuron-to-neuron recurrent weights (`nengo_lmu.loihi.thesis_memory`).
 
     Returns
     -------
@@ -723,7 +724,7 @@ def measure_delay_trial(
     """
     from nengo_lmu import loihi  # pylint: disable=import-outside-toplevel
 
-    check_choice(variant, ("standard", "chip"), "variant")
+    check_choice(variant, ("standard", "chip", "weights"), "variant")
     if variant == "chip" and simulator != "nengo_loihi":
         raise ValidationError(
             "variant='chip' is wired for nengo_loihi only", attr="variant"
@@ -732,6 +733,12 @@ def measure_delay_trial(
     factory = loihi.thesis_memory if memory_factory is None else memory_factory
     if variant == "chip":
         factory = loihi.chip_memory
+    elif variant == "weights":
+
+        def factory(order, theta, n_neurons, dt, process):
+            return loihi.thesis_memory(
+                order, theta, n_neurons, dt, process, recurrent="weights"
+            )
     # Seed the input itself: nengo_loihi runs input nodes in a host simulator
     # that does not take the network's seed, so an unseeded process would give
     # every emulator run a different input.

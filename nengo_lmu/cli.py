@@ -220,6 +220,13 @@ def build_parser():
     lo.add_argument("--order", type=_positive_int, default=3)
     lo.add_argument("--theta", type=_positive_float, default=0.1)
     lo.add_argument("--duration", type=_positive_float, default=5.0, help="s per trial")
+    lo.add_argument(
+        "--variants",
+        type=_name_list(("standard", "chip", "weights")),
+        default=["standard", "chip"],
+        help="emulator networks: standard, chip (chip-wired), weights "
+        "(neuron-to-neuron recurrence); comma-separated",
+    )
     return parser
 
 
@@ -310,6 +317,10 @@ def loihi(args):
         flush=True,
     )
     rows = analysis.delay_protocol(
+        simulators=["nengo"] + [
+            "nengo_loihi" if v == "standard" else f"nengo_loihi:{v}"
+            for v in args.variants
+        ],
         trials=args.trials,
         seed=args.seed,
         order=args.order,
@@ -322,6 +333,7 @@ def loihi(args):
         "nengo": "reference (nengo.Simulator)",
         "nengo_loihi": f"{target} (nengo_loihi, standard)",
         "nengo_loihi:chip": f"{target} (nengo_loihi, chip-wired)",
+        "nengo_loihi:weights": f"{target} (nengo_loihi, weights)",
     }
     print(f"\n{'simulator':<40}{'NRMSE':>8}{'95% interval':>20}{'steps/s':>10}")
     for row in rows:
