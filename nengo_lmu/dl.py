@@ -106,6 +106,8 @@ class ParallelLMU(tf.keras.layers.Layer):
         drive = tf.nn.conv1d(padded, kernel, stride=1, padding="VALID") + self.bias
         if hasattr(self, "W_x"):
             drive += tf.einsum("btd,kd->btk", x, self.W_x)
+        if not hasattr(self, "W_h"):  # feed-forward hidden: parallel in time too
+            return tf.reshape(self._activation(drive), (-1, self.n_steps * self.units))
         W_h = self.W_h
 
         def step(h, drive_t):

@@ -449,7 +449,7 @@ class LMUCell(nengo.Network):
 
         u[t] = e_x . x[t] (+ e_h . h[t-1] + e_m . m[t-1])
         m[t] = Ad m[t-1] + Bd u[t]           (frozen: A, B from nengo_lmu.systems)
-        h[t] = f(W_m m[t] + W_h h[t-1] (+ W_x x[t]) + b)
+        h[t] = f(W_m m[t] (+ W_h h[t-1]) (+ W_x x[t]) + b)
 
     Time is in steps: ``theta`` is the window in simulator steps (as in keras-lmu)
     and the memory is the ZOH discretization at one step.
@@ -468,6 +468,10 @@ class LMUCell(nengo.Network):
         Feed the hidden state / the memory back into ``u`` (encoders start at 0).
     input_to_hidden : bool
         Connect the input directly to the hidden units.
+    hidden_to_hidden : bool
+        The hidden units' own recurrence ``W_h`` (default True). Without it the
+        hidden layer is a feed-forward readout of the memory: fully parallel in
+        time, and what `nengo_lmu.tasks.spiking_classifier` converts to spikes.
     hidden_activation : {"tanh", "relu", "lif"}
         ``tanh`` (nengo.Tanh), ``relu`` (nengo.RectifiedLinear) or ``lif``
         (nengo.LIFRate, amplitude 1 / 63 so it spans about [0, 1] at 63 Hz); the
@@ -505,6 +509,7 @@ class LMUCell(nengo.Network):
         hidden_to_memory=False,
         memory_to_memory=False,
         input_to_hidden=False,
+        hidden_to_hidden=True,
         hidden_activation="tanh",
         trainable_encoders=True,
         trainable_kernels=True,
@@ -524,6 +529,7 @@ class LMUCell(nengo.Network):
         self.hidden_to_memory = bool(hidden_to_memory)
         self.memory_to_memory = bool(memory_to_memory)
         self.input_to_hidden = bool(input_to_hidden)
+        self.hidden_to_hidden = bool(hidden_to_hidden)
         feedback = self.hidden_to_memory or self.memory_to_memory
         if parallel is None:
             parallel = not feedback and n_steps is not None
@@ -554,6 +560,8 @@ class LMUCell(nengo.Network):
         }
         if not self.input_to_hidden:
             del self.weights["W_x"]
+        if not self.hidden_to_hidden:
+            del self.weights["W_h"]
         if not self.hidden_to_memory:
             del self.weights["e_h"]
         if not self.memory_to_memory:
@@ -606,9 +614,11 @@ class LMUCell(nengo.Network):
             conns["W_m"] = nengo.Connection(
                 memory_copy, self.hidden.neurons, transform=w["W_m"], synapse=None
             )
-            conns["W_h"] = nengo.Connection(
-                self.hidden.neurons, self.hidden.neurons, transform=w["W_h"], synapse=0
-            )
+            if "W_h" in w:
+                conns["W_h"] = nengo.Connection(
+                    self.hidden.neurons, self.hidden.neurons, transform=w["W_h"],
+                    synapse=0,
+                )
             if "W_x" in w:
                 conns["W_x"] = nengo.Connection(
                     self.input, self.hidden.neurons, transform=w["W_x"], synapse=None

@@ -135,7 +135,7 @@ def permuted_sequences(images, permutation_seed=92):
 
 
 def build_classifier(n_steps, units, order, theta, n_classes=10, parallel=True,
-                     hidden_activation="tanh", seed=0):
+                     hidden_activation="tanh", seed=0, hidden_to_hidden=True):
     """An LMUCell with a linear readout of the last step's hidden state.
 
     Returns ``(network, input_node, output_probe)``; in the parallel form the
@@ -150,17 +150,17 @@ def build_classifier(n_steps, units, order, theta, n_classes=10, parallel=True,
             inp = nengo.Node(np.zeros(n_steps))
             cell = LMUCell(units, order, theta, 1, input_to_hidden=True, parallel=True,
                            n_steps=n_steps, hidden_activation=hidden_activation,
-                           seed=seed)
+                           hidden_to_hidden=hidden_to_hidden, seed=seed)
             last = cell.output[(n_steps - 1) * units :]
         else:
             inp = nengo.Node(np.zeros(1))
             cell = LMUCell(units, order, theta, 1, input_to_hidden=True,
                            parallel=False, hidden_activation=hidden_activation,
-                           seed=seed)
+                           hidden_to_hidden=hidden_to_hidden, seed=seed)
             last = cell.output
         nengo.Connection(inp, cell.input, synapse=None)
         out = nengo.Node(size_in=n_classes)
-        nengo.Connection(last, out, synapse=None, transform=glorot_uniform(
+        net.readout = nengo.Connection(last, out, synapse=None, transform=glorot_uniform(
             (n_classes, units), np.random.RandomState(seed + 1)))
         probe = nengo.Probe(out)
     net.cell = cell
@@ -181,14 +181,16 @@ class Trainer:
 
     def __init__(self, n_steps, units, order, theta, batch_size=100, parallel=True,
                  learning_rate=0.001, checkpoint_dir=None, seed=0,
-                 hidden_activation="tanh"):
+                 hidden_activation="tanh", hidden_to_hidden=True):
         import nengo_dl  # pylint: disable=import-outside-toplevel
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
         self.n_steps, self.parallel, self.batch_size = n_steps, parallel, batch_size
+        self.order, self.theta, self.units = order, theta, units
+        self.hidden_activation = hidden_activation
         self.net, self.inp, self.probe = build_classifier(
             n_steps, units, order, theta, parallel=parallel, seed=seed,
-            hidden_activation=hidden_activation,
+            hidden_activation=hidden_activation, hidden_to_hidden=hidden_to_hidden,
         )
         with self.net:
             nengo_dl.configure_settings(stateful=False, keep_history=False)
@@ -265,3 +267,91 @@ class Trainer:
         self.sim.keras_model.set_weights(weights)
         with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
             self.state = json.load(f)
+
+    def trained_weights(self):
+        """The trained weights as numpy arrays (``e_x, W_m, W_x, bias, ...`` and the
+        readout ``W_out``); the parallel form only."""
+        if not self.parallel:
+            raise ValueError("trained_weights reads the parallel form's layer")
+        layer = self.net.cell.layer
+        weights = {name: getattr(layer, name).numpy() for name in layer.initial}
+        weights["W_out"] = np.array(self.sim.data[self.net.readout].weights)
+        return weights
+
+
+def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale=100.0,
+                       steps_per_sample=10, synapse=0.01, dt=0.001, spiking=True):
+    """A trained feed-forward-hidden LMU classifier rebuilt with spiking neurons.
+
+    Each input value is held for ``steps_per_sample`` simulator steps; the memory
+    is the exact `nengo_lmu.LegendreMemory` stretched to match (ZOH makes it equal
+    at every sample boundary); the hidden units become spiking neurons whose
+    average output equals the trained rate function: ``relu`` ->
+    SpikingRectifiedLinear with currents and rates multiplied by ``rate_scale`` and
+    amplitude ``1 / rate_scale``; ``lif`` -> LIF with the trained LIFRate's
+    parameters. The readout is filtered by a ``synapse`` lowpass.
+    ``spiking=False`` builds the same network with the rate neurons (a check
+    that the conversion itself is exact).
+
+    Returns ``(network, input_node, output_probe)``.
+    """
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.systems import LegendreMemory  # pylint: disable=C0415
+
+    if "W_h" in weights:
+        raise ValueError("spiking conversion needs hidden_to_hidden=False")
+    units = weights["W_m"].shape[0]
+    if neuron == "relu":
+        scale = rate_scale
+        neuron_type = (nengo.SpikingRectifiedLinear(amplitude=1.0 / scale) if spiking
+                       else nengo.RectifiedLinear(amplitude=1.0 / scale))
+    elif neuron == "lif":
+        scale = 1.0
+        neuron_type = (nengo.LIF(amplitude=1.0 / 63.0) if spiking
+                       else nengo.LIFRate(amplitude=1.0 / 63.0))
+    else:
+        raise ValueError(f"neuron must be 'relu' or 'lif'; got {neuron!r}")
+    hold = steps_per_sample
+    current = {"sequence": np.zeros(n_steps)}
+
+    def present(t):
+        """The sequence being classified, each value held for ``hold`` steps."""
+        k = min(int(round(t / dt)) - 1, n_steps * hold - 1) // hold
+        return current["sequence"][k]
+
+    with nengo.Network(seed=0) as net:
+        inp = nengo.Node(present, size_out=1, label="input")
+        memory = nengo.Node(LegendreMemory(order, theta * hold * dt), size_in=1)
+        nengo.Connection(inp, memory, transform=weights["e_x"], synapse=None)
+        hidden = nengo.Ensemble(units, 1, neuron_type=neuron_type,
+                                gain=np.ones(units), bias=scale * weights["bias"])
+        nengo.Connection(memory, hidden.neurons, transform=scale * weights["W_m"],
+                         synapse=None)
+        if "W_x" in weights:
+            nengo.Connection(inp, hidden.neurons, transform=scale * weights["W_x"],
+                             synapse=None)
+        out = nengo.Node(size_in=weights["W_out"].shape[0])
+        nengo.Connection(hidden.neurons, out, transform=weights["W_out"],
+                         synapse=synapse)
+        probe = nengo.Probe(out)
+    net.steps_per_sample = hold
+    net.n_steps = n_steps
+    net.current = current
+    return net, inp, probe
+
+
+def spiking_accuracy(network, probe, x, y, dt=0.001):
+    """Accuracy of a `spiking_classifier` on sequences ``x`` (n, n_steps, 1): each
+    sequence from a reset simulator, classified by the output at its last step."""
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    steps = network.n_steps * network.steps_per_sample
+    correct = 0
+    with nengo.Simulator(network, dt=dt, progress_bar=False) as sim:
+        for sequence, label in zip(x, y):
+            sim.reset()
+            network.current["sequence"] = np.asarray(sequence)[:, 0]
+            sim.run_steps(steps)
+            correct += int(np.argmax(sim.data[probe][-1]) == label)
+    return correct / len(x)

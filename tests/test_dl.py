@@ -31,6 +31,13 @@ def run_cell(parallel, x, activation="tanh", **kwargs):
         return sim.predict({inp: x}, n_steps=n_steps)[probe]
 
 
+def test_parallel_equals_sequential_feedforward_hidden():
+    x = np.random.RandomState(1).uniform(-1, 1, (2, 30, 1)).astype(np.float32)
+    seq = run_cell(False, x, "relu", hidden_to_hidden=False)
+    par = run_cell(True, x, "relu", hidden_to_hidden=False)
+    assert np.max(np.abs(seq - par)) < 1e-4 and np.max(np.abs(seq)) > 0.1
+
+
 @pytest.mark.parametrize("activation", ["tanh", "relu", "lif"])
 def test_parallel_equals_sequential(activation):
     """Same weights, same outputs: max abs difference < 1e-4 in float32 (measured
