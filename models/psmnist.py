@@ -44,7 +44,35 @@ def build_parser():
     p.add_argument("--max-train", type=int, help="use only this many training images")
     p.add_argument("--out", help="checkpoint folder (resumed if it exists)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--compare-keras-lmu", action="store_true",
+        help="also train keras-lmu 0.9's equivalent model (LMU layer with a "
+        "SimpleRNNCell hidden cell, input_to_hidden) for the same epochs",
+    )
     return p
+
+
+def keras_lmu_accuracy(x_train, y_train, x_test, y_test, args, theta):
+    """keras-lmu's equivalent model, trained the same way; test accuracy."""
+    import keras_lmu
+    import numpy as np
+    import tensorflow as tf
+
+    tf.random.set_seed(args.seed)
+    n_steps = x_train.shape[1]
+    inputs = tf.keras.Input((n_steps, 1))
+    lmu = keras_lmu.LMU(
+        memory_d=1, order=args.order, theta=theta,
+        hidden_cell=tf.keras.layers.SimpleRNNCell(args.units),
+        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
+    )
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(10)(lmu(inputs)))
+    model.compile(optimizer=tf.optimizers.Adam(args.learning_rate),
+                  loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
+              verbose=0)
+    logits = model.predict(x_test, batch_size=args.batch_size, verbose=0)
+    return float(np.mean(np.argmax(logits, -1) == y_test))
 
 
 def main(argv=None):
@@ -82,7 +110,16 @@ def main(argv=None):
     accuracy = trainer.accuracy(x_test, y_test)
     print(f"test accuracy {100 * accuracy:.2f} % ({time.perf_counter() - t0:.0f} s)")
     trainer.close()
-    return {"test_accuracy": accuracy, "history": trainer.state["history"]}
+    result = {"test_accuracy": accuracy, "history": trainer.state["history"]}
+    if args.compare_keras_lmu:
+        t0 = time.perf_counter()
+        result["keras_lmu_test_accuracy"] = keras_lmu_accuracy(
+            x_train, y_train, x_test, y_test, args, theta
+        )
+        print(f"keras-lmu 0.9, same model and epochs: test accuracy "
+              f"{100 * result['keras_lmu_test_accuracy']:.2f} % "
+              f"({time.perf_counter() - t0:.0f} s)")
+    return result
 
 
 if __name__ == "__main__":

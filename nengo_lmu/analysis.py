@@ -755,6 +755,8 @@ def measure_delay_trial(
         p_u = nengo.Probe(u, synapse=readout_synapse)
     Simulator = simulator_class(simulator)
     sim_kwargs = {}
+    if simulator == "nengo_loihi":
+        loihi.check_fits(memory)
     if variant == "chip":
         sim_kwargs["model"] = loihi.loihi_model(
             dt, decode_tau=memory.chip_synapse, input_rate=500

@@ -143,6 +143,35 @@ def loihi_model(dt=0.001, decode_tau=0.005, input_rate=None):
     return model
 
 
+CORES_PER_CHIP = 128  # Loihi 1 (nengo_loihi's allocators refuse more)
+DECODE_PAIRS_PER_DIMENSION = 10  # nengo_loihi's default Preset10DecodeNeurons
+
+
+def cores_needed(memory):
+    """Loihi cores a memory needs: its neurons in blocks of at most
+    `max_neurons_per_core` compartments (nengo_loihi splits larger ensembles
+    itself), plus the on/off decode neurons of its decoded recurrence."""
+    per_core = max_neurons_per_core()
+    cores = sum(-(-ens.n_neurons // per_core) for ens in memory.all_ensembles)
+    decode = 2 * DECODE_PAIRS_PER_DIMENSION * memory.order * memory.size_in
+    return cores + -(-decode // per_core)
+
+
+def check_fits(memory, n_chips=1):
+    """Raise a clear ValidationError when ``memory`` cannot fit on ``n_chips``
+    Loihi chips; return the number of cores it needs."""
+    cores = cores_needed(memory)
+    if cores > CORES_PER_CHIP * n_chips:
+        raise ValidationError(
+            f"This memory needs about {cores} Loihi cores "
+            f"({sum(e.n_neurons for e in memory.all_ensembles)} neurons at "
+            f"{max_neurons_per_core()} per core, plus decode neurons); {n_chips} "
+            f"chip(s) have {CORES_PER_CHIP * n_chips}. Use fewer neurons or more chips",
+            attr="n_neurons",
+        )
+    return cores
+
+
 def hardware_available():
     """True when nengo_loihi can reach Loihi hardware (nxsdk importable)."""
     try:
@@ -162,7 +191,9 @@ def max_neurons_per_core():
 
 
 __all__ = [
+    "check_fits",
     "check_on_chip_neuron_type",
+    "cores_needed",
     "chip_memory",
     "loihi_model",
     "hardware_available",

@@ -138,6 +138,14 @@ def test_cli_loihi_table(capsys):
 
 def test_chip_limits():
     assert loihi.max_neurons_per_core() == 1024
+    # 384 neurons: one core, plus one for 60 decode neurons
+    assert loihi.check_fits(loihi.thesis_memory(3, 0.1, 384)) == 2
+    # 131,072 neurons (128 cores' worth) plus decode neurons overflow one chip
+    big = LMUMemory(3, 0.1, 131_072, layout="ensemble", add_to_container=False,
+                    radii=1.0)
+    with pytest.raises(ValidationError, match="needs about 129 Loihi cores.*128"):
+        loihi.check_fits(big)
+    assert loihi.check_fits(big, n_chips=2) == 129
 
 
 def test_hardware():
