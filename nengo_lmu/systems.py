@@ -204,7 +204,7 @@ def window_readout(
 
     Examples
     --------
-    >>> W = window_readout(4, np.mean, rng=np.random.RandomState(0))
+    >>> W = window_readout(4, np.mean, n_points=2001)  # the mean of the window is m_0
     >>> np.allclose(W, [[1, 0, 0, 0]], atol=1e-3)
     True
     """

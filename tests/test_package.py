@@ -31,3 +31,16 @@ def test_public_names():
     ]:
         assert hasattr(nengo_lmu, name), name
     assert nengo_lmu.__version__
+
+
+def test_docstring_examples_run():
+    """The docstring examples of the pure-mathematics modules are doctests."""
+    import doctest
+
+    import numpy as np
+
+    from nengo_lmu import mapping, systems
+
+    for module in (systems, mapping):
+        result = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0 and result.failed == 0, (module.__name__, result)
