@@ -615,9 +615,14 @@ class LMUCell(nengo.Network):
                 memory_copy, self.hidden.neurons, transform=w["W_m"], synapse=None
             )
             if "W_h" in w:
+                # also through a copy: otherwise nengo_dl merged W_h with a readout
+                # of `output` and dropped W_h from the trainable weights (seen)
+                hidden_copy = nengo.Node(size_in=self.units, label="hidden_copy")
+                nengo.Connection(
+                    self.hidden.neurons, hidden_copy, transform=None, synapse=None
+                )
                 conns["W_h"] = nengo.Connection(
-                    self.hidden.neurons, self.hidden.neurons, transform=w["W_h"],
-                    synapse=0,
+                    hidden_copy, self.hidden.neurons, transform=w["W_h"], synapse=0
                 )
             if "W_x" in w:
                 conns["W_x"] = nengo.Connection(
@@ -631,7 +636,9 @@ class LMUCell(nengo.Network):
                 conns["e_m"] = nengo.Connection(
                     memory_copy, self.u, transform=w["e_m"], synapse=0
                 )
-            nengo.Connection(self.hidden.neurons, self.output, synapse=None)
+            nengo.Connection(
+                self.hidden.neurons, self.output, transform=None, synapse=None
+            )
         self.connections_by_weight = conns
         if trainable is not None:
             for conn in frozen:

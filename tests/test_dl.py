@@ -105,3 +105,19 @@ def test_bad_arguments():
         LMUCell(4, 3, 10.0, 1, hidden_activation="sigmoid", add_to_container=False)
     with pytest.raises(ValidationError, match="units"):
         LMUCell(0, 3, 10.0, 1, add_to_container=False)
+
+
+def test_sequential_and_parallel_train_the_same_weights():
+    """nengo_dl merges connections that share a pre and can drop a merged weight
+    from training (seen for W_m and W_h); both forms must train the same arrays."""
+    from nengo_lmu.tasks import build_classifier
+
+    shapes = {}
+    for parallel in (False, True):
+        net, _, _ = build_classifier(20, 16, 8, 20.0, parallel=parallel)
+        with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+            shapes[parallel] = sorted(
+                tuple(w.shape) for w in sim.keras_model.trainable_weights
+            )
+    assert shapes[False] == shapes[True]
+    assert (16, 16) in shapes[False] and (16, 8) in shapes[False]
