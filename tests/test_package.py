@@ -44,3 +44,19 @@ def test_docstring_examples_run():
     for module in (systems, mapping):
         result = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, (module.__name__, result)
+
+
+def test_readme_example_runs():
+    """The README's first code block, simulated for 0.2 s instead of 10 s."""
+    import os
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        code = re.search(r"```python\n(.*?)```", f.read(), re.S).group(1)
+    code = code.replace("sim.run(10.0)", "sim.run(0.2)").replace(
+        "nengo.Simulator(net)", "nengo.Simulator(net, progress_bar=False)"
+    )
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    assert namespace["sim"].data[namespace["p"]].shape == (200, 6)
