@@ -134,9 +134,3 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
     B_H = Bd / (1 - a)
     # A lowpass with DC gain g = 1 / c0 scales everything it passes by g.
     return A_H * c[0], B_H * c[0]
-
-
-def lowpass_tau(synapse):
-    """Time constant of a first-order synapse (for radii and defaults)."""
-    c = _synapse_denominator(synapse)
-    return c[1] / c[0] if len(c) == 2 else None

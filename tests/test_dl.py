@@ -141,3 +141,19 @@ def test_both_forms_train_identically():
         trainer.close()
     assert losses[0] == pytest.approx(losses[1], rel=1e-4)
     assert losses[0] < 2.2  # it learned something (chance: 2.30)
+
+
+def test_parallel_memory_is_the_lmu():
+    """The parallel form's memory (a convolution with the impulse response) is the
+    exact discrete memory (simulate_memory: a step-by-step loop)."""
+    from nengo_lmu import dl, simulate_memory
+
+    n_steps = 30
+    with nengo.Network():
+        cell = LMUCell(4, 6, 12.0, 1, parallel=True, n_steps=n_steps)
+    u = np.random.RandomState(3).uniform(-1, 1, (2, n_steps)).astype(np.float32)
+    cell.layer(tf.constant(u))  # builds the layer's weights (e_x = 1)
+    m = dl.memory(cell.layer, tf.constant(u)).numpy()
+    for b in range(2):
+        expected = simulate_memory(u[b][:, None], 6, 12.0, dt=1.0)[:, 0, :]
+        assert np.allclose(m[b], expected, atol=1e-5)
