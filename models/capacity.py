@@ -50,10 +50,14 @@ import os
 import time
 
 import numpy as np
-import scipy.linalg
 
 from nengo_lmu.analysis import nrmse
-from nengo_lmu.systems import discretize, legendre_readout, lmu_matrices
+from nengo_lmu.systems import (
+    discretize,
+    impulse_response,
+    legendre_readout,
+    lmu_matrices,
+)
 
 DELAYS = (0.0, 0.25, 0.5, 0.75, 1.0)  # fractions of theta, as in the paper [1]
 CUTOFF_HZ = 10.0  # band limit of the input noise [1]
@@ -112,14 +116,10 @@ def memory_at_strides(u, order, theta_steps, stride):
     u = np.atleast_2d(np.asarray(u, dtype=float))
     A, B = lmu_matrices(order, theta_steps)
     Ad, Bd = discretize(A, B, 1.0)
-    Ad_stride = scipy.linalg.expm(A * stride)  # = Ad ** stride, without round-off
+    Ad_stride, _ = discretize(A, B, float(stride))  # = Ad ** stride, no round-off
     # Impulse response h[j] = Ad^j Bd for j < stride, reversed so that row i
     # multiplies the i-th input of a block (the newest input meets h[0]).
-    h = np.empty((stride, order))
-    h[0] = Bd[:, 0]
-    for j in range(1, stride):
-        h[j] = Ad @ h[j - 1]
-    h_rev = h[::-1]
+    h_rev = impulse_response(Ad, Bd, stride)[::-1]
     n_sequences, n_steps = u.shape
     n_blocks = n_steps // stride
     drive = u[:, : n_blocks * stride].reshape(n_sequences, n_blocks, stride) @ h_rev

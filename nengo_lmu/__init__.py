@@ -12,6 +12,7 @@ from nengo_lmu.systems import (
     Realization,
     default_input_process,
     discretize,
+    impulse_response,
     legendre_readout,
     lmu_matrices,
     pade_delay_matrices,

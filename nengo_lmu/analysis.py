@@ -481,12 +481,13 @@ def run_sweep(runs, csv_path, workers=1, scheduler=None, progress=True):
 # --------------------------------------------------------------------------------
 
 
-def fit_scaling(n_neurons, errors, seeds, n_boot=1000, rng=None):
+def fit_scaling(n_neurons, errors, n_boot=1000, rng=None):
     """Log-log slope of error against neuron count, with a bootstrap 95 % interval.
 
-    The slope is the least-squares fit of ``log(mean error over seeds)`` against
-    ``log(m)``. The interval resamples the seeds (with replacement, independently
-    at each m) ``n_boot`` times.
+    ``errors`` holds one value per run (one per seed at each m). The slope is the
+    least-squares fit of ``log(mean error at m)`` against ``log(m)``; the interval
+    resamples the runs at each m (with replacement, independently) ``n_boot``
+    times.
 
     Returns
     -------
@@ -494,7 +495,6 @@ def fit_scaling(n_neurons, errors, seeds, n_boot=1000, rng=None):
     """
     n_neurons = np.asarray(n_neurons, dtype=float)
     errors = np.asarray(errors, dtype=float)
-    seeds = np.asarray(seeds)
     ms = np.unique(n_neurons)
     if len(ms) < 2:
         return float("nan"), float("nan"), float("nan")
@@ -510,7 +510,6 @@ def fit_scaling(n_neurons, errors, seeds, n_boot=1000, rng=None):
         for _ in range(n_boot)
     ]
     low, high = np.percentile(boot, [2.5, 97.5])
-    del seeds  # grouping is by m; seeds only define the samples resampled
     return float(slope(groups)), float(low), float(high)
 
 
@@ -527,7 +526,7 @@ def summarize(rows):
     for (experiment, name, order), rs in sorted(groups.items()):
         m = [r["n_neurons"] for r in rs]
         e = [r["nrmse"] for r in rs]
-        slope, low, high = fit_scaling(m, e, [r["seed"] for r in rs])
+        slope, low, high = fit_scaling(m, e)
         m_max = max(m)
         summary.append(
             {

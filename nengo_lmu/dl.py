@@ -20,6 +20,8 @@ import tensorflow as tf
 import nengo
 import nengo_dl
 
+from nengo_lmu.systems import impulse_response
+
 
 def memory(cell_layer, inputs):
     """The memory of a whole sequence, (batch, T, order), from a built
@@ -28,16 +30,6 @@ def memory(cell_layer, inputs):
     u = tf.einsum("btd,od->bto", x, cell_layer.e_x)
     u = tf.pad(u, [[0, 0], [cell_layer.n_steps - 1, 0], [0, 0]])
     return tf.nn.conv1d(u, cell_layer.kernel, stride=1, padding="VALID")
-
-
-def impulse_response(Ad, Bd, n_steps):
-    """``H[k] = Ad^k Bd`` for ``k = 0 .. n_steps - 1``: shape (n_steps, order)."""
-    H = np.empty((n_steps, Ad.shape[0]))
-    h = np.asarray(Bd, dtype=float)[:, 0]
-    for k in range(n_steps):
-        H[k] = h
-        h = Ad @ h
-    return H
 
 
 def lif_rate(J, tau_rc=0.02, tau_ref=0.002, amplitude=1.0):

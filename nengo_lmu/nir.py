@@ -125,6 +125,7 @@ def _built_weights(memory, dt, model=None):
         return np.arange(obj.size_out if hasattr(obj, "size_out") else obj.size_in)[sl]
 
     synapses = set()
+    state_to_output = []
     for conn in memory.all_connections:
         built = model.params[conn]
         weights = np.atleast_2d(built.weights)
@@ -152,14 +153,13 @@ def _built_weights(memory, dt, model=None):
             elif post is memory.output:
                 R[out_rows, a:b] += weights
         elif pre is memory.state and post is memory.output:
-            pass  # folded below: output = T @ state (subpopulation layout)
+            state_to_output.append(conn)  # needs all of D: folded below
         # readout nodes added by add_readout are not exported
-    for conn in memory.all_connections:
-        if conn.pre_obj is memory.state and conn.post_obj is memory.output:
-            T = np.atleast_2d(model.params[conn].weights)
-            R[rows(memory.output, conn.post_slice)] += (
-                T @ D[rows(memory.state, conn.pre_slice)]
-            )
+    for conn in state_to_output:  # output = T @ state (subpopulation layout)
+        T = np.atleast_2d(model.params[conn].weights)
+        R[rows(memory.output, conn.post_slice)] += (
+            T @ D[rows(memory.state, conn.pre_slice)]
+        )
     return W_in, W_rec, D, R, bias, gain, synapses
 
 

@@ -119,6 +119,26 @@ def discretize(A, B, dt, method="zoh"):
     return E[:n, :n], E[:n, n:]
 
 
+def impulse_response(Ad, Bd, n_steps):
+    """``H[k] = Ad^k Bd`` for ``k = 0 .. n_steps - 1``, shape (n_steps, order): the
+    discrete memory is ``m[t] = sum_k H[k] u[t - k]``.
+
+    Examples
+    --------
+    >>> Ad, Bd = discretize(*lmu_matrices(2, 1.0), dt=0.1)
+    >>> H = impulse_response(Ad, Bd, 3)
+    >>> np.allclose(H[2], Ad @ Ad @ Bd[:, 0])
+    True
+    """
+    Ad = np.asarray(Ad, dtype=float)
+    H = np.empty((n_steps, Ad.shape[0]))
+    h = np.asarray(Bd, dtype=float)[:, 0]
+    for k in range(n_steps):
+        H[k] = h
+        h = Ad @ h
+    return H
+
+
 def _check_r(r, attr="r"):
     r_arr = np.atleast_1d(np.asarray(r, dtype=float))
     if r_arr.ndim != 1:
@@ -357,11 +377,7 @@ class Realization:
         # instead of a Python loop over every step.
         A, B = lmu_matrices(self.order, self.theta)
         Ad, Bd = discretize(A, B, dt)
-        n_h = min(n_steps, int(np.ceil(10 * self.theta / dt)))
-        h = np.empty((n_h, self.order))
-        h[0] = Bd[:, 0]
-        for k in range(1, n_h):
-            h[k] = Ad @ h[k - 1]
+        h = impulse_response(Ad, Bd, min(n_steps, int(np.ceil(10 * self.theta / dt))))
         radii = np.zeros(self.order)
         for k in range(n_trials):
             u = process.run_steps(n_steps, dt=dt, rng=np.random.RandomState(seed + k))
