@@ -126,7 +126,7 @@ def measure_memory(
             n_neurons,
             neuron_type=neuron_type,
             dt=dt,
-            input_process=memory_kwargs.pop("radii_process", input_process),
+            input_process=input_process,
             **memory_kwargs,
         )
         nengo.Connection(u, memory.input, synapse=None)

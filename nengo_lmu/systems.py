@@ -580,7 +580,7 @@ class LegendreMemory(nengo.Process):
     def discretize(self, dt, method=None):
         """Return ``(Ad, Bd)`` at time step ``dt`` (``method`` defaults to ours)."""
         method = self.method if method is None else method
-        Ad, Bd = discretize(self.A, self.B, dt, method=method)
+        Ad, Bd = discretize(*lmu_matrices(self.order, self.theta), dt, method=method)
         if method == "euler":
             _warn_if_unstable(Ad, self.order, self.theta, dt, method)
         return Ad, Bd
