@@ -1,16 +1,17 @@
 """Spiking conversion of a trained LMU classifier on the 8x8 digits.
 
-Trains an LMUCell with ReLU hidden units and no hidden recurrence (a feed-forward
-readout of the memory) in NengoDL's parallel form, then rebuilds it in
-nengo.Simulator (`nengo_lmu.tasks.spiking_classifier`): the exact Legendre memory,
-the hidden units as SpikingRectifiedLinear neurons (currents and rates x
---rate-scale, amplitude 1 / rate-scale), a lowpass on the readout, each pixel held
-for --hold simulator steps. Prints test accuracy: rate (NengoDL), rate rebuilt in
-Nengo (must equal it: the conversion itself is exact) and spiking.
+Trains an LMUCell with ReLU hidden units in NengoDL's parallel form (with the hidden
+recurrence by default; ``--no-hidden-to-hidden`` for a feed-forward readout of the
+memory), then rebuilds it in nengo.Simulator (`nengo_lmu.tasks.spiking_classifier`):
+the exact Legendre memory, the hidden units as SpikingRectifiedLinear neurons
+(currents and rates x --rate-scale, amplitude 1 / rate-scale), each pixel held for
+--hold simulator steps, the hidden recurrence and the prediction read as spike
+counts over those steps. Prints test accuracy: rate (NengoDL), rate rebuilt in
+Nengo (equal to it: the conversion itself is exact) and spiking.
 
 Usage::
 
-    python models/spiking_digits.py                    # about 1 minute
+    python models/spiking_digits.py                    # about 2 minutes
     nengo-lmu train spiking_digits --holds 10,30 --test 200
 """
 
@@ -28,7 +29,8 @@ def main(argv=None):
     p.add_argument("--order", type=int, default=32)
     p.add_argument("--holds", default="10,30", help="simulator steps per pixel")
     p.add_argument("--rate-scale", type=float, default=100.0)
-    p.add_argument("--synapse", type=float, default=0.01)
+    p.add_argument("--hidden-to-hidden", action=argparse.BooleanOptionalAction,
+                   default=True, help="train and convert the hidden recurrence")
     p.add_argument("--test", type=int, default=200, help="test images to classify")
     args = p.parse_args(argv)
     import numpy as np
@@ -43,7 +45,8 @@ def main(argv=None):
     t0 = time.perf_counter()
     trainer = tasks.Trainer(n_steps, args.units, args.order, float(n_steps),
                             batch_size=50, learning_rate=0.003,
-                            hidden_activation="relu", hidden_to_hidden=False)
+                            hidden_activation="relu",
+                            hidden_to_hidden=args.hidden_to_hidden)
     trainer.fit(x_train, y_train, epochs=args.epochs)
     n = len(x_test) - len(x_test) % 50
     rate_dl = trainer.accuracy(x_test[:n], y_test[:n])
@@ -52,7 +55,7 @@ def main(argv=None):
     results = {"rate (NengoDL)": rate_dl}
     net, _, probe = tasks.spiking_classifier(
         weights, args.order, float(n_steps), n_steps, steps_per_sample=1,
-        spiking=False, synapse=None,
+        spiking=False,
     )
     results["rate rebuilt in Nengo"] = tasks.spiking_accuracy(
         net, probe, x_test[:n], y_test[:n]
@@ -60,12 +63,13 @@ def main(argv=None):
     for hold in [int(h) for h in args.holds.split(",")]:
         net, _, probe = tasks.spiking_classifier(
             weights, args.order, float(n_steps), n_steps, steps_per_sample=hold,
-            rate_scale=args.rate_scale, synapse=args.synapse,
+            rate_scale=args.rate_scale,
         )
         results[f"spiking, {hold} steps per pixel"] = tasks.spiking_accuracy(
             net, probe, x_test[:n], y_test[:n]
         )
     print(f"digits, {n} test images, units {args.units}, order {args.order}, "
+          f"hidden_to_hidden={args.hidden_to_hidden}, "
           f"{args.epochs} epochs ({time.perf_counter() - t0:.0f} s)")
     for name, value in results.items():
         print(f"  {name:<34}{100 * value:6.1f} %")

@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 
+import nengo
 import numpy as np
 
 FASHION_MNIST_PATH = "/usr/share/datasets/fashion-mnist"
@@ -141,8 +142,6 @@ def build_classifier(n_steps, units, order, theta, n_classes=10, parallel=True,
     Returns ``(network, input_node, output_probe)``; in the parallel form the
     input takes a whole sequence per simulator step.
     """
-    import nengo  # pylint: disable=import-outside-toplevel
-
     from nengo_lmu.networks import LMUCell, glorot_uniform  # pylint: disable=C0415
 
     with nengo.Network(seed=seed) as net:
@@ -165,6 +164,31 @@ def build_classifier(n_steps, units, order, theta, n_classes=10, parallel=True,
         probe = nengo.Probe(out)
     net.cell = cell
     return net, inp, probe
+
+
+def save_checkpoint(folder, weights, state):
+    """Write a list of weight arrays to ``folder/weights.npz`` and a JSON-able
+    ``state`` to ``folder/state.json``, each atomically (write, then rename)."""
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, "weights.tmp.npz")
+    np.savez(tmp, **{f"w{i}": np.asarray(w) for i, w in enumerate(weights)})
+    os.replace(tmp, os.path.join(folder, "weights.npz"))
+    tmp = os.path.join(folder, "state.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(state, f)
+    os.replace(tmp, os.path.join(folder, "state.json"))
+
+
+def load_checkpoint(folder):
+    """The ``(weights, state)`` that `save_checkpoint` wrote to ``folder``, or
+    ``None`` when it holds no checkpoint (no ``state.json``)."""
+    if not os.path.exists(os.path.join(folder, "state.json")):
+        return None
+    with np.load(os.path.join(folder, "weights.npz"), allow_pickle=False) as f:
+        weights = [f[f"w{i}"] for i in range(len(f.files))]
+    with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
+        state = json.load(f)
+    return weights, state
 
 
 class Trainer:
@@ -251,22 +275,11 @@ class Trainer:
         return float(np.mean(np.argmax(out[:, -1], axis=-1) == np.asarray(y[:n])))
 
     def save(self, folder):
-        os.makedirs(folder, exist_ok=True)
-        weights = self.sim.keras_model.get_weights()
-        tmp = os.path.join(folder, "weights.tmp.npz")
-        np.savez(tmp, **{f"w{i}": w for i, w in enumerate(weights)})
-        os.replace(tmp, os.path.join(folder, "weights.npz"))
-        with open(os.path.join(folder, "state.json.tmp"), "w", encoding="utf-8") as f:
-            json.dump(self.state, f)
-        os.replace(os.path.join(folder, "state.json.tmp"),
-                   os.path.join(folder, "state.json"))
+        save_checkpoint(folder, self.sim.keras_model.get_weights(), self.state)
 
     def load(self, folder):
-        with np.load(os.path.join(folder, "weights.npz"), allow_pickle=False) as f:
-            weights = [f[f"w{i}"] for i in range(len(f.files))]
+        weights, self.state = load_checkpoint(folder)
         self.sim.keras_model.set_weights(weights)
-        with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
-            self.state = json.load(f)
 
     def trained_weights(self):
         """The trained weights as numpy arrays (``e_x, W_m, W_x, bias, ...`` and the
@@ -279,29 +292,83 @@ class Trainer:
         return weights
 
 
-def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale=100.0,
-                       steps_per_sample=10, synapse=0.01, dt=0.001, spiking=True):
-    """A trained feed-forward-hidden LMU classifier rebuilt with spiking neurons.
+class WindowSample(nengo.Process):
+    """Sample a signal once per window of ``hold`` steps and hold the sample.
 
-    Each input value is held for ``steps_per_sample`` simulator steps; the memory
-    is the exact `nengo_lmu.LegendreMemory` stretched to match (ZOH makes it equal
-    at every sample boundary); the hidden units become spiking neurons whose
-    average output equals the trained rate function: ``relu`` ->
-    SpikingRectifiedLinear with currents and rates multiplied by ``rate_scale`` and
-    amplitude ``1 / rate_scale``; ``lif`` -> LIF with the trained LIFRate's
-    parameters. The readout is filtered by a ``synapse`` lowpass.
-    ``spiking=False`` builds the same network with the rate neurons (a check
-    that the conversion itself is exact).
+    Window ``j`` holds steps ``j * hold + 1 .. (j + 1) * hold``. The output during
+    window ``j`` is a statistic of the input over window ``j - 1``: its ``"last"``
+    value or its ``"mean"``; zero during the first ``start`` windows (at least
+    one). The input must arrive one step late (through `ONE_STEP`, which also
+    breaks the algebraic loop of a recurrent connection through this node).
+
+    With ``"mean"`` over a window of spikes this is a spike count: the rate code
+    of a time-stepped spiking network, equal to the rate neuron's output when the
+    neuron's input is constant over the window.
+    """
+
+    statistic = nengo.params.EnumParam("statistic", values=("last", "mean"))
+    hold = nengo.params.IntParam("hold", low=1)
+    start = nengo.params.IntParam("start", low=1)
+
+    def __init__(self, hold, statistic="last", start=1, **kwargs):
+        super().__init__(**kwargs)
+        self.hold = hold
+        self.statistic = statistic
+        self.start = start
+
+    def make_state(self, shape_in, shape_out, dt, dtype=None):
+        return {}
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        hold, start, mean = self.hold, self.start, self.statistic == "mean"
+        total = np.zeros(shape_in)
+        held = np.zeros(shape_out)
+        count = [0]  # steps seen, counting the one-step lag
+
+        def step(t, x):
+            count[0] += 1
+            r = count[0] - 1  # the simulator step this input belongs to
+            if r >= 1:
+                total[...] += x
+                if r % hold == 0:  # the input completed window r // hold - 1
+                    if r // hold >= start:
+                        held[...] = total / hold if mean else x
+                    total[...] = 0
+            return held
+
+        return step
+
+
+# A pure one-step delay (H(z) = 1 / z in Nengo's update order).
+ONE_STEP = nengo.synapses.LinearFilter([1], [1], analog=False)
+
+
+def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale=100.0,
+                       steps_per_sample=10, dt=0.001, spiking=True):
+    """A trained LMU classifier rebuilt in plain Nengo, with spiking hidden neurons.
+
+    The network runs in windows of ``steps_per_sample`` simulator steps, one per
+    sequence element plus one. The memory is the exact `nengo_lmu.LegendreMemory`
+    stretched to the window (it equals the trained memory at each window's end);
+    `WindowSample` nodes hold the input and memory of the previous window, so the
+    hidden neurons' input is constant within a window; the hidden recurrence
+    (``W_h``, when trained with ``hidden_to_hidden=True``) feeds back each
+    neuron's spike count over the previous window. During window ``k + 1`` the
+    hidden neurons thus compute ``h[k] = f(W_m m[k] + W_x x[k] + W_h h[k-1] + b)``;
+    the prediction is the readout ``W_out`` averaged over the last window
+    (`spiking_accuracy` takes that mean).
+
+    Hidden units become spiking neurons whose average output equals the trained
+    rate function: ``relu`` -> SpikingRectifiedLinear with currents and rates
+    multiplied by ``rate_scale`` and amplitude ``1 / rate_scale``; ``lif`` -> LIF
+    with the trained LIFRate's parameters. ``spiking=False`` builds the same
+    network with the rate neurons: it reproduces the trained network's outputs
+    exactly (a test checks it), so what spiking loses is spike-count quantization.
 
     Returns ``(network, input_node, output_probe)``.
     """
-    import nengo  # pylint: disable=import-outside-toplevel
-
     from nengo_lmu.systems import LegendreMemory  # pylint: disable=C0415
 
-    if "W_h" in weights:
-        raise ValueError("spiking conversion needs hidden_to_hidden=False")
-    units = weights["W_m"].shape[0]
     if neuron == "relu":
         scale = rate_scale
         neuron_type = (nengo.SpikingRectifiedLinear(amplitude=1.0 / scale) if spiking
@@ -312,28 +379,44 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
                        else nengo.LIFRate(amplitude=1.0 / 63.0))
     else:
         raise ValueError(f"neuron must be 'relu' or 'lif'; got {neuron!r}")
-    hold = steps_per_sample
+    hold = int(steps_per_sample)
+    if hold < 1:
+        raise ValueError(f"steps_per_sample must be a positive integer; got "
+                         f"{steps_per_sample!r}")
+    units = weights["W_m"].shape[0]
     current = {"sequence": np.zeros(n_steps)}
 
     def present(t):
         """The sequence being classified, each value held for ``hold`` steps."""
-        k = min(int(round(t / dt)) - 1, n_steps * hold - 1) // hold
-        return current["sequence"][k]
+        k = (int(round(t / dt)) - 1) // hold
+        return current["sequence"][k] if k < n_steps else 0.0
 
     with nengo.Network(seed=0) as net:
         inp = nengo.Node(present, size_out=1, label="input")
         memory = nengo.Node(LegendreMemory(order, theta * hold * dt), size_in=1)
         nengo.Connection(inp, memory, transform=weights["e_x"], synapse=None)
+        held = nengo.Node(WindowSample(hold, "last"), size_in=order + 1,
+                          size_out=order + 1, label="input and memory, held")
+        nengo.Connection(memory, held[:order], synapse=ONE_STEP)
+        nengo.Connection(inp, held[order:], synapse=ONE_STEP)
         hidden = nengo.Ensemble(units, 1, neuron_type=neuron_type,
                                 gain=np.ones(units), bias=scale * weights["bias"])
-        nengo.Connection(memory, hidden.neurons, transform=scale * weights["W_m"],
-                         synapse=None)
+        nengo.Connection(held[:order], hidden.neurons,
+                         transform=scale * weights["W_m"], synapse=None)
         if "W_x" in weights:
-            nengo.Connection(inp, hidden.neurons, transform=scale * weights["W_x"],
-                             synapse=None)
-        out = nengo.Node(size_in=weights["W_out"].shape[0])
+            nengo.Connection(held[order:], hidden.neurons,
+                             transform=scale * weights["W_x"], synapse=None)
+        if "W_h" in weights:
+            # h[k-1] is the count over window k, the one before h[k]'s: the
+            # first window's output (driven by the bias alone) is never fed back.
+            counts = nengo.Node(WindowSample(hold, "mean", start=2), size_in=units,
+                                size_out=units, label="hidden spike counts")
+            nengo.Connection(hidden.neurons, counts, synapse=ONE_STEP)
+            nengo.Connection(counts, hidden.neurons,
+                             transform=scale * weights["W_h"], synapse=None)
+        out = nengo.Node(size_in=weights["W_out"].shape[0], label="readout")
         nengo.Connection(hidden.neurons, out, transform=weights["W_out"],
-                         synapse=synapse)
+                         synapse=None)
         probe = nengo.Probe(out)
     net.steps_per_sample = hold
     net.n_steps = n_steps
@@ -341,17 +424,19 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
     return net, inp, probe
 
 
-def spiking_accuracy(network, probe, x, y, dt=0.001):
+def spiking_accuracy(network, probe, x, y, dt=0.001, return_outputs=False):
     """Accuracy of a `spiking_classifier` on sequences ``x`` (n, n_steps, 1): each
-    sequence from a reset simulator, classified by the output at its last step."""
-    import nengo  # pylint: disable=import-outside-toplevel
-
-    steps = network.n_steps * network.steps_per_sample
-    correct = 0
+    sequence from a reset simulator, classified by the readout's mean over the
+    last window. With ``return_outputs``, also those means, shape (n, classes)."""
+    hold = network.steps_per_sample
+    steps = (network.n_steps + 1) * hold
+    outputs = []
     with nengo.Simulator(network, dt=dt, progress_bar=False) as sim:
-        for sequence, label in zip(x, y):
+        for sequence in x:
             sim.reset()
             network.current["sequence"] = np.asarray(sequence)[:, 0]
             sim.run_steps(steps)
-            correct += int(np.argmax(sim.data[probe][-1]) == label)
-    return correct / len(x)
+            outputs.append(sim.data[probe][-hold:].mean(axis=0))
+    outputs = np.array(outputs)
+    accuracy = float(np.mean(np.argmax(outputs, axis=1) == np.asarray(y)))
+    return (accuracy, outputs) if return_outputs else accuracy

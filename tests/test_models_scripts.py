@@ -150,3 +150,16 @@ def test_mackey_glass_main_tiny(mackey_glass):
         assert np.isfinite(r["test_nrmse"]) and r["test_nrmse"] > 0
         assert abs(r["parameters"] - 18000) < 0.3 * 18000
         assert r["paper_nrmse"] == mackey_glass.PAPER_NRMSE[kind]
+
+
+def test_spiking_digits_script_tiny():
+    """models/spiking_digits.py end to end on a tiny model: the network rebuilt in
+    Nengo with rate neurons classifies exactly as NengoDL does (the same
+    accuracy), and the spiking rows are there and above chance (0.1)."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("nengo_dl")
+    script = load_script("spiking_digits")
+    results = script.main(["--epochs", "3", "--units", "32", "--order", "16",
+                           "--holds", "30", "--test", "50"])
+    assert results["rate rebuilt in Nengo"] == results["rate (NengoDL)"]
+    assert results["spiking, 30 steps per pixel"] > 0.3, results

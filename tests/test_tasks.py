@@ -110,40 +110,73 @@ def test_cli_train_missing_mnist(capsys):
     assert "cannot be downloaded" in capsys.readouterr().err
 
 
-def test_spiking_conversion():
-    """A trained feed-forward-hidden ReLU LMU rebuilt in nengo.Simulator: with rate
-    neurons it reproduces NengoDL's logits (the conversion is exact); with spiking
-    neurons it still classifies well above chance (measured 82 % against 90.5 %
-    for rates at 30 steps per pixel: models/spiking_digits.py)."""
+@pytest.mark.parametrize("hidden_to_hidden", [False, True])
+def test_spiking_conversion(hidden_to_hidden):
+    """A trained ReLU LMU classifier (with and without the hidden recurrence)
+    rebuilt in nengo.Simulator: with rate neurons it reproduces NengoDL's logits
+    to float32 precision, with any window length (the conversion is exact); with
+    spiking neurons it still classifies well above chance (models/spiking_digits.py
+    measures the full test set)."""
     pytest.importorskip("sklearn")
     pytest.importorskip("nengo_dl")
-    import nengo
 
     (x_train, y_train), (x_test, y_test) = tasks.load_digits()
     x_train = tasks.permuted_sequences(x_train)
     x_test = tasks.permuted_sequences(x_test)[:50]
     y_test = y_test[:50]
     trainer = tasks.Trainer(64, 32, 16, 64.0, batch_size=50, learning_rate=0.003,
-                            hidden_activation="relu", hidden_to_hidden=False)
+                            hidden_activation="relu",
+                            hidden_to_hidden=hidden_to_hidden)
     trainer.fit(x_train, y_train, epochs=4)
     logits = trainer.sim.predict(trainer._data(x_test), n_steps=1, verbose=0)[
         trainer.probe
     ][:, -1]
     weights = trainer.trained_weights()
     trainer.close()
-    net, _, probe = tasks.spiking_classifier(weights, 16, 64.0, 64, spiking=False,
-                                             synapse=None, steps_per_sample=1)
-    with nengo.Simulator(net, progress_bar=False) as sim:
-        for i in range(3):
-            sim.reset()
-            net.current["sequence"] = x_test[i, :, 0]
-            sim.run_steps(64)
-            assert np.allclose(sim.data[probe][-1], logits[i], atol=1e-4)
+    assert ("W_h" in weights) == hidden_to_hidden
+    for hold in (1, 3):
+        net, _, probe = tasks.spiking_classifier(weights, 16, 64.0, 64, spiking=False,
+                                                 steps_per_sample=hold)
+        _, outputs = tasks.spiking_accuracy(net, probe, x_test[:3], y_test[:3],
+                                            return_outputs=True)
+        assert np.allclose(outputs, logits[:3], atol=1e-4, rtol=1e-4), hold
     rate_accuracy = np.mean(np.argmax(logits, -1) == y_test)
     net, _, probe = tasks.spiking_classifier(weights, 16, 64.0, 64,
                                              steps_per_sample=20)
     spiking = tasks.spiking_accuracy(net, probe, x_test[:30], y_test[:30])
     assert rate_accuracy > 0.6, rate_accuracy
     assert spiking > 0.5, (spiking, rate_accuracy)  # chance is 0.1
-    with pytest.raises(ValueError, match="hidden_to_hidden=False"):
-        tasks.spiking_classifier({"W_h": 1, "W_m": np.zeros((2, 2))}, 2, 1.0, 4)
+
+
+def test_spiking_classifier_errors():
+    weights = {"W_m": np.zeros((2, 2)), "e_x": np.zeros((2, 1)),
+               "bias": np.zeros(2), "W_out": np.zeros((3, 2))}
+    with pytest.raises(ValueError, match="neuron must be"):
+        tasks.spiking_classifier(weights, 2, 1.0, 4, neuron="tanh")
+    with pytest.raises(ValueError, match="steps_per_sample must be"):
+        tasks.spiking_classifier(weights, 2, 1.0, 4, steps_per_sample=0)
+
+
+def test_window_sample():
+    """WindowSample against a direct computation: last value and mean of each
+    window of 3 steps, shown during the next window (zeros before `start`)."""
+    import nengo
+
+    hold, steps = 3, 15
+    signal = np.random.RandomState(0).randn(steps + 1)
+    with nengo.Network() as net:
+        u = nengo.Node(lambda t: signal[int(round(t / 0.001))] * np.array([1, -2]))
+        last = nengo.Node(tasks.WindowSample(hold, "last"), size_in=2, size_out=2)
+        mean = nengo.Node(tasks.WindowSample(hold, "mean", start=2), size_in=2,
+                          size_out=2)
+        for node in (last, mean):
+            nengo.Connection(u, node, synapse=tasks.ONE_STEP)
+        p_last, p_mean = nengo.Probe(last), nengo.Probe(mean)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run_steps(steps)
+    x = signal[1:].reshape(-1, hold)  # x[j] = window j (steps j*hold+1 ...)
+    want_last = np.concatenate([[0.0], x[:-1, -1]]).repeat(hold)
+    want_mean = np.concatenate([[0.0, 0.0], x[1:-1].mean(axis=1)]).repeat(hold)
+    for i, factor in enumerate([1, -2]):
+        assert np.allclose(sim.data[p_last][:, i], factor * want_last, atol=1e-12)
+        assert np.allclose(sim.data[p_mean][:, i], factor * want_mean, atol=1e-12)
