@@ -20,7 +20,8 @@ import tensorflow as tf
 import nengo
 import nengo_dl
 
-from nengo_lmu.systems import impulse_response
+from nengo_lmu._validation import check_choice, check_order, check_positive
+from nengo_lmu.systems import discretize, impulse_response, lmu_matrices
 
 
 def memory(cell_layer, inputs):
@@ -30,6 +31,96 @@ def memory(cell_layer, inputs):
     u = tf.einsum("btd,od->bto", x, cell_layer.e_x)
     u = tf.pad(u, [[0, 0], [cell_layer.n_steps - 1, 0], [0, 0]])
     return tf.nn.conv1d(u, cell_layer.kernel, stride=1, padding="VALID")
+
+
+def truncation_steps(Ad, Bd, rtol=1e-7, max_steps=1_000_000):
+    """The first ``K`` with ``|Ad^k Bd| <= rtol * max_k |Ad^k Bd|`` for all
+    ``k >= K``: where the impulse response may be cut off (it decays
+    geometrically; for the LMU below 1e-5 of its peak by 4 theta)."""
+    Ad = np.asarray(Ad, dtype=float)
+    radius = max(abs(np.linalg.eigvals(Ad)))
+    if radius >= 1:
+        raise ValueError(f"Ad is not stable (spectral radius {radius:.6g} >= 1)")
+    h = np.asarray(Bd, dtype=float)[:, 0]
+    peak, k, last_big = 0.0, 0, 0
+    # after the peak, stop once the norm stays small for a window long enough that
+    # the slowest mode must have decayed (radius^window < rtol)
+    window = int(np.ceil(np.log(rtol) / np.log(max(radius, 1e-300)))) + 1
+    while k < max_steps:
+        norm = np.linalg.norm(h)
+        peak = max(peak, norm)
+        if norm > rtol * peak:
+            last_big = k
+        elif k - last_big > window:
+            break
+        h = Ad @ h
+        k += 1
+    return last_big + 1
+
+
+class LegendreMemoryConv(tf.keras.layers.Layer):
+    """The Legendre memory of every input channel over a whole sequence at once.
+
+    Inputs ``(batch, T, channels)``, any ``T``; outputs ``(batch, T, channels *
+    order)``, channel-major (the ``order`` states of channel 0 first): for each
+    channel ``m[t] = sum_k H[k] u[t - k]`` with the ZOH impulse response ``H[k] =
+    Ad^k Bd`` (one time step per sample), computed as one depthwise causal
+    convolution. The memory is fixed (no trainable weights); put a ``Dense``
+    before it as the encoder, as in keras-lmu's ``LMUFeedforward``.
+
+    Parameters
+    ----------
+    order : int
+        Memory order ``d``.
+    theta : float
+        Window length, in time steps.
+    truncation : int, optional
+        Length of the impulse response kept, in steps; default: where it has
+        decayed below 1e-7 of its peak (`truncation_steps`), which makes the cut
+        invisible in float32.
+    history : "zero" or "first"
+        What the memory assumes came before the sequence: zeros (the memory starts
+        empty, as a recurrent LMU does) or its first value, forever (the memory
+        starts where a constant input would have left it: no start-up transient
+        for slowly varying inputs).
+    """
+
+    def __init__(self, order, theta, truncation=None, history="zero", **kwargs):
+        super().__init__(**kwargs)
+        self.order = check_order(order, attr="order")
+        self.theta = check_positive(theta, attr="theta")
+        Ad, Bd = discretize(*lmu_matrices(self.order, self.theta), dt=1.0)[:2]
+        if truncation is None:
+            truncation = truncation_steps(Ad, Bd)
+        if isinstance(truncation, bool) or int(truncation) != truncation or truncation < 1:
+            raise ValueError(f"truncation must be a positive integer (steps); got "
+                             f"{truncation!r}")
+        self.truncation = int(truncation)
+        self.history = check_choice(history, ("zero", "first"), attr="history")
+        # conv correlates: the filter is the impulse response reversed in time
+        self.response = impulse_response(Ad, Bd, self.truncation)[::-1].astype(np.float32)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(order=self.order, theta=self.theta, truncation=self.truncation,
+                      history=self.history)
+        return config
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] * self.order,)
+
+    def call(self, inputs):
+        channels = inputs.shape[-1]
+        K = self.truncation
+        kernel = np.tile(self.response[:, None, :], (1, channels, 1))  # (K, ch, d)
+        kernel = tf.constant(kernel.reshape(1, K, channels, self.order), inputs.dtype)
+        if self.history == "first":
+            before = tf.repeat(inputs[:, :1], K - 1, axis=1)
+        else:
+            before = tf.zeros_like(inputs[:, :1]) * tf.ones((1, K - 1, 1), inputs.dtype)
+        padded = tf.concat([before, inputs], axis=1)[:, None]  # causal
+        m = tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
+        return m[:, 0]
 
 
 def lif_rate(J, tau_rc=0.02, tau_ref=0.002, amplitude=1.0):

@@ -157,3 +157,58 @@ def test_parallel_memory_is_the_lmu():
     for b in range(2):
         expected = simulate_memory(u[b][:, None], 6, 12.0, dt=1.0)[:, 0, :]
         assert np.allclose(m[b], expected, atol=1e-5)
+
+
+def test_memory_conv_is_the_lmu():
+    """LegendreMemoryConv against scipy: each channel's states from
+    scipy.signal.cont2discrete (ZOH, dt = 1 step) and dlsim, float32 tolerance;
+    the truncated impulse response changes nothing visible."""
+    from scipy.signal import cont2discrete, dlsim
+
+    from nengo_lmu.dl import LegendreMemoryConv
+    from nengo_lmu.systems import lmu_matrices
+
+    order, theta = 6, 17.0
+    u = np.random.RandomState(3).standard_normal((2, 400, 3)).astype(np.float32)
+    layer = LegendreMemoryConv(order, theta)
+    assert 4 * theta < layer.truncation < 400  # really truncated in this test
+    m = layer(u).numpy()
+    assert m.shape == (2, 400, 3 * order)
+    A, B = lmu_matrices(order, theta)
+    Ad, Bd, _, _, _ = cont2discrete((A, B, np.eye(order), np.zeros((order, 1))), 1.0)
+    for b in range(2):
+        for c in range(3):
+            # dlsim's x[t] excludes u[t]; the memory's m[t] includes it
+            _, _, x = dlsim((Ad, Bd, np.eye(order), np.zeros((order, 1)), 1.0),
+                            np.append(u[b, :, c], 0.0))
+            assert np.allclose(m[b, :, c * order:(c + 1) * order], x[1:],
+                               atol=1e-5, rtol=1e-4)
+
+
+def test_memory_conv_bad_arguments():
+    from nengo_lmu.dl import LegendreMemoryConv, truncation_steps
+
+    with pytest.raises(ValidationError, match="order"):
+        LegendreMemoryConv(0, 10.0)
+    with pytest.raises(ValidationError, match="theta"):
+        LegendreMemoryConv(4, -1.0)
+    with pytest.raises(ValueError, match="truncation must be"):
+        LegendreMemoryConv(4, 10.0, truncation=0)
+    with pytest.raises(ValidationError, match="history"):
+        LegendreMemoryConv(4, 10.0, history="edge")
+    with pytest.raises(ValueError, match="not stable"):
+        truncation_steps(np.array([[1.0]]), np.array([[1.0]]))
+
+
+def test_memory_conv_first_history():
+    """history="first": the memory of u equals the zero-history memory of a
+    sequence preceded by u[0] repeated for the whole truncation."""
+    from nengo_lmu.dl import LegendreMemoryConv
+
+    u = np.random.RandomState(4).standard_normal((1, 50, 2)).astype(np.float32) + 1
+    first = LegendreMemoryConv(4, 8.0, history="first")
+    zero = LegendreMemoryConv(4, 8.0)
+    K = first.truncation
+    longer = np.concatenate([np.repeat(u[:, :1], K, axis=1), u], axis=1)
+    assert np.allclose(first(u).numpy(), zero(longer).numpy()[:, K:], atol=1e-5)
+    assert not np.allclose(first(u).numpy()[:, :5], zero(u).numpy()[:, :5], atol=0.1)
