@@ -32,6 +32,10 @@ def main(argv=None):
     p.add_argument("--hidden-to-hidden", action=argparse.BooleanOptionalAction,
                    default=True, help="train and convert the hidden recurrence")
     p.add_argument("--test", type=int, default=200, help="test images to classify")
+    p.add_argument("--loihi-test", type=int, default=0,
+                   help="also classify this many test images on the nengo_loihi "
+                   "emulator (hidden neurons on the chip, the memory and the "
+                   "window sampling on the host), at the largest --holds")
     args = p.parse_args(argv)
     import numpy as np
 
@@ -67,6 +71,22 @@ def main(argv=None):
         )
         results[f"spiking, {hold} steps per pixel"] = tasks.spiking_accuracy(
             net, probe, x_test[:n], y_test[:n]
+        )
+    if args.loihi_test:
+        import nengo_loihi
+
+        hold = max(int(h) for h in args.holds.split(","))
+        k = min(args.loihi_test, n)
+        net, _, probe = tasks.spiking_classifier(
+            weights, args.order, float(n_steps), n_steps, steps_per_sample=hold,
+            rate_scale=args.rate_scale,
+        )
+        results[f"Loihi emulator, {hold} steps per pixel ({k} images)"] = (
+            tasks.spiking_accuracy(net, probe, x_test[:k], y_test[:k],
+                                   simulator=nengo_loihi.Simulator)
+        )
+        results[f"spiking (Nengo), same {k} images"] = tasks.spiking_accuracy(
+            net, probe, x_test[:k], y_test[:k]
         )
     print(f"digits, {n} test images, units {args.units}, order {args.order}, "
           f"hidden_to_hidden={args.hidden_to_hidden}, "

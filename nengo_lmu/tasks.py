@@ -424,19 +424,34 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
     return net, inp, probe
 
 
-def spiking_accuracy(network, probe, x, y, dt=0.001, return_outputs=False):
+def spiking_accuracy(network, probe, x, y, dt=0.001, return_outputs=False,
+                     simulator=None):
     """Accuracy of a `spiking_classifier` on sequences ``x`` (n, n_steps, 1): each
     sequence from a reset simulator, classified by the readout's mean over the
-    last window. With ``return_outputs``, also those means, shape (n, classes)."""
+    last window. With ``return_outputs``, also those means, shape (n, classes).
+    ``simulator``: the Simulator class (default ``nengo.Simulator``; e.g.
+    ``nengo_loihi.Simulator``, which cannot reset: it is rebuilt per sequence)."""
+    simulator = nengo.Simulator if simulator is None else simulator
     hold = network.steps_per_sample
     steps = (network.n_steps + 1) * hold
     outputs = []
-    with nengo.Simulator(network, dt=dt, progress_bar=False) as sim:
+    sim = None
+    try:
         for sequence in x:
-            sim.reset()
             network.current["sequence"] = np.asarray(sequence)[:, 0]
+            if sim is not None:
+                try:
+                    sim.reset()
+                except NotImplementedError:
+                    sim.close()
+                    sim = None
+            if sim is None:
+                sim = simulator(network, dt=dt, progress_bar=False)
             sim.run_steps(steps)
             outputs.append(sim.data[probe][-hold:].mean(axis=0))
+    finally:
+        if sim is not None:
+            sim.close()
     outputs = np.array(outputs)
     accuracy = float(np.mean(np.argmax(outputs, axis=1) == np.asarray(y)))
     return (accuracy, outputs) if return_outputs else accuracy
