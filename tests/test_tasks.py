@@ -180,3 +180,37 @@ def test_window_sample():
     for i, factor in enumerate([1, -2]):
         assert np.allclose(sim.data[p_last][:, i], factor * want_last, atol=1e-12)
         assert np.allclose(sim.data[p_mean][:, i], factor * want_mean, atol=1e-12)
+
+
+def test_spiking_accuracy_rebuilds_without_reset():
+    """A simulator that cannot reset (like nengo_loihi's) is rebuilt for each
+    sequence and gives the same outputs as one that resets."""
+    import nengo
+
+    class NoReset(nengo.Simulator):
+        built = 0
+
+        def __init__(self, *args, **kwargs):
+            NoReset.built += 1
+            self.ready = False
+            super().__init__(*args, **kwargs)  # resets once while building
+            self.ready = True
+
+        def reset(self, seed=None):
+            if self.ready:
+                raise NotImplementedError
+            super().reset(seed=seed)
+
+    rng = np.random.RandomState(0)
+    weights = {"e_x": np.ones((1, 1)), "W_m": rng.randn(8, 4),
+               "W_x": rng.randn(8, 1), "W_h": 0.1 * rng.randn(8, 8),
+               "bias": rng.rand(8), "W_out": rng.randn(3, 8)}
+    net, _, probe = tasks.spiking_classifier(weights, 4, 6.0, 6, steps_per_sample=5)
+    x = rng.rand(3, 6, 1)
+    y = [0, 1, 2]
+    acc, out = tasks.spiking_accuracy(net, probe, x, y, return_outputs=True)
+    acc2, out2 = tasks.spiking_accuracy(net, probe, x, y, return_outputs=True,
+                                        simulator=NoReset)
+    assert NoReset.built == 3
+    assert acc == acc2 and np.allclose(out, out2)
+    assert out.shape == (3, 3) and np.all(np.isfinite(out))
