@@ -349,7 +349,8 @@ def main(argv=None):
         say(f"{kind:<13} {r['parameters']:>7,} {100 * r['test_nrmse']:>10.2f}% "
             f"{100 * r['test_nrmse_after_startup']:>9.2f}% "
             f"{r['paper_nrmse']:>15.2f}% {r['train_s']:>8.1f}")
-    say("(paper: the recurrent LMU's figure; lmu-parallel is compared with it)")
+    if "lmu-parallel" in results:
+        say("(paper: the recurrent LMU's figure; lmu-parallel is compared with it)")
     if args.epochs < 500 or args.series < 128 or args.steps < 5000:
         say(f"NOT comparable with the paper: {args.epochs} epochs on {args.series} "
             f"series x {args.steps} steps (the paper: 500 epochs, 128 x 5000).")

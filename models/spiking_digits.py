@@ -36,6 +36,8 @@ def main(argv=None):
                    help="also classify this many test images on the nengo_loihi "
                    "emulator (hidden neurons on the chip, the memory and the "
                    "window sampling on the host), at the largest --holds")
+    p.add_argument("--loihi-decode-tau", type=float, default=0.001,
+                   help="nengo_loihi's filter on host-to-chip values (s)")
     args = p.parse_args(argv)
     import numpy as np
 
@@ -75,15 +77,22 @@ def main(argv=None):
     if args.loihi_test:
         import nengo_loihi
 
+        from nengo_lmu.loihi import loihi_model
+
+        def loihi_simulator(network, **kwargs):
+            model = loihi_model(decode_tau=args.loihi_decode_tau)
+            return nengo_loihi.Simulator(network, model=model, **kwargs)
+
         hold = max(int(h) for h in args.holds.split(","))
         k = min(args.loihi_test, n)
+        # host-to-chip values must lie in [-1, 1]: scale them on training data
         net, _, probe = tasks.spiking_classifier(
             weights, args.order, float(n_steps), n_steps, steps_per_sample=hold,
-            rate_scale=args.rate_scale,
+            rate_scale=args.rate_scale, calibration=x_train[:100],
         )
         results[f"Loihi emulator, {hold} steps per pixel ({k} images)"] = (
             tasks.spiking_accuracy(net, probe, x_test[:k], y_test[:k],
-                                   simulator=nengo_loihi.Simulator)
+                                   simulator=loihi_simulator)
         )
         results[f"spiking (Nengo), same {k} images"] = tasks.spiking_accuracy(
             net, probe, x_test[:k], y_test[:k]

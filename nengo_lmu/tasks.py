@@ -344,7 +344,7 @@ ONE_STEP = nengo.synapses.LinearFilter([1], [1], analog=False)
 
 
 def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale=100.0,
-                       steps_per_sample=10, dt=0.001, spiking=True):
+                       steps_per_sample=10, dt=0.001, spiking=True, calibration=None):
     """A trained LMU classifier rebuilt in plain Nengo, with spiking hidden neurons.
 
     The network runs in windows of ``steps_per_sample`` simulator steps, one per
@@ -365,6 +365,13 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
     network with the rate neurons: it reproduces the trained network's outputs
     exactly (a test checks it), so what spiking loses is spike-count quantization.
 
+    ``calibration``, sequences ``(n, n_steps, 1)`` (a few training examples),
+    scales every signal that leaves a host-side node (the held input and memory,
+    the spike counts) into [-1, 1]: each is divided by its largest magnitude over
+    these sequences in the rate network and the weights after it multiplied by
+    the same factor. It changes nothing in Nengo; nengo_loihi encodes host-to-chip
+    values with on/off neurons that saturate at 1, so there it is needed.
+
     Returns ``(network, input_node, output_probe)``.
     """
     from nengo_lmu.systems import LegendreMemory  # pylint: disable=C0415
@@ -384,6 +391,10 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
         raise ValueError(f"steps_per_sample must be a positive integer; got "
                          f"{steps_per_sample!r}")
     units = weights["W_m"].shape[0]
+    held_scale, count_scale = np.ones(order + 1), np.ones(units)
+    if calibration is not None:
+        held_scale, count_scale = _host_signal_ranges(weights, order, theta, n_steps,
+                                                      neuron, calibration, dt)
     current = {"sequence": np.zeros(n_steps)}
 
     def present(t):
@@ -397,23 +408,26 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
         nengo.Connection(inp, memory, transform=weights["e_x"], synapse=None)
         held = nengo.Node(WindowSample(hold, "last"), size_in=order + 1,
                           size_out=order + 1, label="input and memory, held")
-        nengo.Connection(memory, held[:order], synapse=ONE_STEP)
-        nengo.Connection(inp, held[order:], synapse=ONE_STEP)
+        nengo.Connection(memory, held[:order], synapse=ONE_STEP,
+                         transform=np.diag(1 / held_scale[:order]))
+        nengo.Connection(inp, held[order:], synapse=ONE_STEP,
+                         transform=1 / held_scale[order:, None])
         hidden = nengo.Ensemble(units, 1, neuron_type=neuron_type,
                                 gain=np.ones(units), bias=scale * weights["bias"])
-        nengo.Connection(held[:order], hidden.neurons,
-                         transform=scale * weights["W_m"], synapse=None)
+        nengo.Connection(held[:order], hidden.neurons, synapse=None,
+                         transform=scale * weights["W_m"] * held_scale[:order])
         if "W_x" in weights:
-            nengo.Connection(held[order:], hidden.neurons,
-                             transform=scale * weights["W_x"], synapse=None)
+            nengo.Connection(held[order:], hidden.neurons, synapse=None,
+                             transform=scale * weights["W_x"] * held_scale[order:])
         if "W_h" in weights:
             # h[k-1] is the count over window k, the one before h[k]'s: the
             # first window's output (driven by the bias alone) is never fed back.
             counts = nengo.Node(WindowSample(hold, "mean", start=2), size_in=units,
                                 size_out=units, label="hidden spike counts")
-            nengo.Connection(hidden.neurons, counts, synapse=ONE_STEP)
-            nengo.Connection(counts, hidden.neurons,
-                             transform=scale * weights["W_h"], synapse=None)
+            nengo.Connection(hidden.neurons, counts, synapse=ONE_STEP,
+                             transform=np.diag(1 / count_scale))
+            nengo.Connection(counts, hidden.neurons, synapse=None,
+                             transform=scale * weights["W_h"] * count_scale)
         out = nengo.Node(size_in=weights["W_out"].shape[0], label="readout")
         nengo.Connection(hidden.neurons, out, transform=weights["W_out"],
                          synapse=None)
@@ -422,6 +436,30 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
     net.n_steps = n_steps
     net.current = current
     return net, inp, probe
+
+
+def _host_signal_ranges(weights, order, theta, n_steps, neuron, sequences, dt):
+    """The largest magnitude of each held input / memory dimension and of each
+    hidden unit's count, over ``sequences`` in the rate network (floored at
+    1e-6 so that silent signals keep a finite scale)."""
+    net, _, _ = spiking_classifier(weights, order, theta, n_steps, neuron=neuron,
+                                   steps_per_sample=1, dt=dt, spiking=False)
+    nodes = {node.label: node for node in net.all_nodes}
+    with net:
+        p_held = nengo.Probe(nodes["input and memory, held"])
+        p_counts = (nengo.Probe(nodes["hidden spike counts"])
+                    if "hidden spike counts" in nodes else None)
+    held = np.zeros(order + 1)
+    counts = np.zeros(weights["W_m"].shape[0])
+    with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
+        for sequence in np.asarray(sequences):
+            sim.reset()
+            net.current["sequence"] = sequence[:, 0]
+            sim.run_steps(n_steps + 1)
+            held = np.maximum(held, np.abs(sim.data[p_held]).max(axis=0))
+            if p_counts is not None:
+                counts = np.maximum(counts, np.abs(sim.data[p_counts]).max(axis=0))
+    return np.maximum(held, 1e-6), np.maximum(counts, 1e-6)
 
 
 def spiking_accuracy(network, probe, x, y, dt=0.001, return_outputs=False,

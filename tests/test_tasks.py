@@ -214,3 +214,39 @@ def test_spiking_accuracy_rebuilds_without_reset():
     assert NoReset.built == 3
     assert acc == acc2 and np.allclose(out, out2)
     assert out.shape == (3, 3) and np.all(np.isfinite(out))
+
+
+def test_spiking_classifier_calibration():
+    """Calibration scales the host-side signals into [-1, 1] (reaching 1 on the
+    calibration sequences) and leaves the rate network's outputs unchanged."""
+    import nengo
+
+    rng = np.random.RandomState(1)
+    weights = {"e_x": np.ones((1, 1)), "W_m": rng.randn(8, 4),
+               "W_x": rng.randn(8, 1), "W_h": 0.1 * rng.randn(8, 8),
+               "bias": rng.rand(8), "W_out": rng.randn(3, 8)}
+    x = 3 * rng.rand(4, 6, 1)
+    outputs = []
+    for calibration in (None, x):
+        net, _, probe = tasks.spiking_classifier(weights, 4, 6.0, 6, spiking=False,
+                                                 steps_per_sample=2,
+                                                 calibration=calibration)
+        nodes = {node.label: node for node in net.all_nodes}
+        with net:
+            p_held = nengo.Probe(nodes["input and memory, held"])
+            p_counts = nengo.Probe(nodes["hidden spike counts"])
+        held, counts = 0, 0
+        out = []
+        with nengo.Simulator(net, progress_bar=False) as sim:
+            for sequence in x:
+                sim.reset()
+                net.current["sequence"] = sequence[:, 0]
+                sim.run_steps(14)
+                out.append(sim.data[probe][-2:].mean(axis=0))
+                held = np.maximum(held, np.abs(sim.data[p_held]).max(axis=0))
+                counts = np.maximum(counts, np.abs(sim.data[p_counts]).max(axis=0))
+        outputs.append(np.array(out))
+    assert np.allclose(outputs[0], outputs[1], atol=1e-9)
+    assert np.allclose(held, 1.0)  # the input and every memory dimension
+    active = counts > 0  # silent ReLUs keep count 0
+    assert active.sum() >= 4 and np.allclose(counts[active], 1.0)
