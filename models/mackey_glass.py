@@ -270,23 +270,34 @@ def make_parser():
 def train(model, data, args, learning_rate, folder=None, say=print):
     """Fit ``model`` for ``args.epochs`` epochs in all, one checkpoint per epoch
     in ``folder`` (resumed from when present). Returns the state: ``epochs_done``,
-    ``history`` (training loss and validation NRMSE per epoch) and ``train_s``."""
+    ``history`` (training loss and validation NRMSE per epoch) and ``train_s``.
+
+    A checkpoint holds the weights, Adam's moments and step count, and the state;
+    each epoch's shuffling depends only on the seed and the epoch, so a resumed
+    run continues exactly as an uninterrupted one would (a test checks it).
+    """
     import tensorflow as tf
 
     from nengo_lmu.tasks import load_checkpoint, save_checkpoint
 
+    optimizer = tf.keras.optimizers.Adam(learning_rate)
+    model.compile(optimizer=optimizer, loss="mse")
+    optimizer.build(model.trainable_variables)
+    n_weights = len(model.get_weights())
     state = {"epochs_done": 0, "history": [], "train_s": 0.0}
     found = load_checkpoint(folder) if folder else None
     if found is not None:
-        weights, state = found
-        model.set_weights(weights)
+        arrays, state = found
+        model.set_weights(arrays[:n_weights])
+        if len(arrays) > n_weights:  # Adam's variables (older checkpoints lack them)
+            for variable, value in zip(optimizer.variables, arrays[n_weights:]):
+                variable.assign(value)
         say(f"  resumed from {folder} after {state['epochs_done']} epochs")
-    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate), loss="mse")
     x, y, weights = chunks(*data["train"], args.chunk, args.warm_up)
-    rng = np.random.RandomState(args.seed)
     while state["epochs_done"] < args.epochs:
         t0 = time.perf_counter()
-        order = rng.permutation(len(x))  # reproducible shuffling
+        rng = np.random.RandomState([args.seed, state["epochs_done"]])
+        order = rng.permutation(len(x))  # reproducible shuffling, per epoch
         fit = model.fit(x[order], y[order], sample_weight=weights[order],
                         batch_size=args.batch_size, epochs=1, shuffle=False,
                         verbose=args.verbose)
@@ -297,7 +308,8 @@ def train(model, data, args, learning_rate, folder=None, say=print):
         state["history"].append({"loss": float(fit.history["loss"][-1]),
                                  "val_nrmse": val})
         if folder:
-            save_checkpoint(folder, model.get_weights(), state)
+            arrays = model.get_weights() + [v.numpy() for v in optimizer.variables]
+            save_checkpoint(folder, arrays, state)
     return state
 
 
