@@ -199,3 +199,14 @@ def test_spiking_digits_script_tiny():
                            "--holds", "30", "--test", "50"])
     assert results["rate rebuilt in Nengo"] == results["rate (NengoDL)"]
     assert results["spiking, 30 steps per pixel"] > 0.3, results
+
+
+def test_mackey_glass_bad_arguments(mackey_glass, capsys):
+    for args, message in [(["--epochs", "-1"], "--epochs: must be >= 0; got -1"),
+                          (["--batch-size", "0"], "--batch-size: must be >= 1; got 0"),
+                          (["--series", "x"], "--series: must be an integer; got 'x'"),
+                          (["--models", "gru"], "unknown ['gru']")]:
+        with pytest.raises(SystemExit) as exit_info:
+            mackey_glass.main(args)
+        err = capsys.readouterr().err + str(exit_info.value.code)
+        assert message in err, (args, err)
