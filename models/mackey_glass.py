@@ -227,20 +227,9 @@ def count_parameters(model):
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
-def _count(low):
-    """An argparse type: an integer >= ``low``, with an error naming the limit."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}")
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}; got {value}")
-        return value
-    return parse
-
-
 def make_parser():
+    from nengo_lmu.cli import int_at_least  # pylint: disable=import-outside-toplevel
+
     parser = argparse.ArgumentParser(
         description=(
             "Mackey-Glass (tau 17, 15 steps ahead): LMU, LSTM, hybrid and parallel "
@@ -250,25 +239,26 @@ def make_parser():
     )
     parser.add_argument("--models", default=",".join(MODELS),
                         help="comma-separated subset of " + ",".join(MODELS))
-    parser.add_argument("--epochs", type=_count(0), default=5,
+    parser.add_argument("--epochs", type=int_at_least(0), default=5,
                         help="training epochs (the paper used 500)")
-    parser.add_argument("--series", type=_count(3), default=128,
+    parser.add_argument("--series", type=int_at_least(3), default=128,
                         help="number of series (split 1/4 train, 1/4 val, 1/2 test)")
-    parser.add_argument("--steps", type=_count(17), default=5000, help="steps per series")
-    parser.add_argument("--chunk", type=_count(0), default=500,
+    parser.add_argument("--steps", type=int_at_least(17), default=5000,
+                        help="steps per series")
+    parser.add_argument("--chunk", type=int_at_least(0), default=500,
                         help="train on chunks of this many steps (0: whole series)")
-    parser.add_argument("--warm-up", type=_count(0), default=0,
+    parser.add_argument("--warm-up", type=int_at_least(0), default=0,
                         help="steps at the start of each chunk left out of the loss")
-    parser.add_argument("--batch-size", type=_count(1), default=16)
+    parser.add_argument("--batch-size", type=int_at_least(1), default=16)
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="Adam learning rate (default: per model, "
                         + ", ".join(f"{k} {v:g}" for k, v in LEARNING_RATES.items())
                         + ")")
-    parser.add_argument("--order", type=_count(1), default=4,
+    parser.add_argument("--order", type=int_at_least(1), default=4,
                         help="memory order of the recurrent LMU layers")
     parser.add_argument("--theta", type=float, default=4.0,
                         help="window of the recurrent LMU layers, in steps")
-    parser.add_argument("--parallel-order", type=_count(1), default=8,
+    parser.add_argument("--parallel-order", type=int_at_least(1), default=8,
                         help="memory order of the lmu-parallel layers")
     parser.add_argument("--parallel-theta", type=float, default=float(TAU),
                         help="window of the lmu-parallel layers, in steps")

@@ -23,16 +23,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv=None):
+    from nengo_lmu.cli import int_at_least, int_list, positive_float
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--units", type=int, default=64)
     p.add_argument("--order", type=int, default=32)
-    p.add_argument("--holds", default="10,30", help="simulator steps per pixel")
-    p.add_argument("--rate-scale", type=float, default=100.0)
+    p.add_argument("--holds", type=int_list, default=[10, 30],
+                   help="simulator steps per pixel, comma-separated")
+    p.add_argument("--rate-scale", type=positive_float, default=100.0)
     p.add_argument("--hidden-to-hidden", action=argparse.BooleanOptionalAction,
                    default=True, help="train and convert the hidden recurrence")
-    p.add_argument("--test", type=int, default=200, help="test images to classify")
-    p.add_argument("--loihi-test", type=int, default=0,
+    p.add_argument("--test", type=int_at_least(50), default=200,
+                   help="test images to classify (whole batches of 50)")
+    p.add_argument("--loihi-test", type=int_at_least(0), default=0,
                    help="also classify this many test images on the nengo_loihi "
                    "emulator (hidden neurons on the chip, the memory and the "
                    "window sampling on the host), at the largest --holds")
@@ -66,7 +70,7 @@ def main(argv=None):
     results["rate rebuilt in Nengo"] = tasks.spiking_accuracy(
         net, probe, x_test[:n], y_test[:n]
     )
-    for hold in [int(h) for h in args.holds.split(",")]:
+    for hold in args.holds:
         net, _, probe = tasks.spiking_classifier(
             weights, args.order, float(n_steps), n_steps, steps_per_sample=hold,
             rate_scale=args.rate_scale,
@@ -83,7 +87,7 @@ def main(argv=None):
             model = loihi_model(decode_tau=args.loihi_decode_tau)
             return nengo_loihi.Simulator(network, model=model, **kwargs)
 
-        hold = max(int(h) for h in args.holds.split(","))
+        hold = max(args.holds)
         k = min(args.loihi_test, n)
         # host-to-chip values must lie in [-1, 1]: scale them on training data
         net, _, probe = tasks.spiking_classifier(

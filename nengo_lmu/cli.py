@@ -54,7 +54,28 @@ DEFAULTS = dict(
 )
 
 
-def _positive_int(text):
+# argparse types, shared with the scripts in models/: each error names the value
+# and what is allowed (argparse adds the option's name).
+
+
+def int_at_least(low):
+    """An argparse type: an integer >= ``low``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer >= {low}; got {text!r}"
+            ) from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
+        return value
+
+    return parse
+
+
+def positive_int(text):
     try:
         value = int(float(text))
         if value != float(text) or value < 1:
@@ -66,7 +87,7 @@ def _positive_int(text):
     return value
 
 
-def _positive_float(text):
+def positive_float(text):
     try:
         value = float(text)
         if not value > 0 or value == float("inf"):
@@ -78,11 +99,11 @@ def _positive_float(text):
     return value
 
 
-def _int_list(text):
+def int_list(text):
     items = [t for t in text.replace(" ", "").split(",") if t]
     if not items:
         raise argparse.ArgumentTypeError("must be a comma-separated list of integers")
-    return [_positive_int(t) for t in items]
+    return [positive_int(t) for t in items]
 
 
 def _name_list(choices):
@@ -132,23 +153,23 @@ def build_parser():
     )
     p.add_argument("--preset", choices=sorted(PRESETS), help="a published figure")
     p.add_argument("--experiment", choices=EXPERIMENTS, help="default: lmu")
-    p.add_argument("--orders", type=_int_list, help="e.g. 1,3,6")
-    p.add_argument("--neurons", type=_int_list, help="e.g. 300,1000,3000,10000")
+    p.add_argument("--orders", type=int_list, help="e.g. 1,3,6")
+    p.add_argument("--neurons", type=int_list, help="e.g. 300,1000,3000,10000")
     p.add_argument(
         "--neuron-types",
         type=_name_list(tuple(NEURON_TYPES)),
         help="comma-separated: " + ", ".join(NEURON_TYPES),
     )
-    p.add_argument("--seeds", type=_positive_int, help="number of seeds per point")
-    p.add_argument("--theta", type=_positive_float, help="window length (s)")
-    p.add_argument("--duration", type=_positive_float, help="simulated seconds")
-    p.add_argument("--dt", type=_positive_float, help="time step (s)")
+    p.add_argument("--seeds", type=positive_int, help="number of seeds per point")
+    p.add_argument("--theta", type=positive_float, help="window length (s)")
+    p.add_argument("--duration", type=positive_float, help="simulated seconds")
+    p.add_argument("--dt", type=positive_float, help="time step (s)")
     p.add_argument(
         "--simulator", choices=SIMULATORS, default="nengo", help="backend"
     )
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=os.cpu_count() or 1,
         help="local worker processes",
     )
@@ -170,13 +191,13 @@ def build_parser():
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     e.add_argument("--format", choices=["nir"], default="nir", help="file format")
-    e.add_argument("--order", type=_positive_int, default=6)
-    e.add_argument("--theta", type=_positive_float, default=1.0)
-    e.add_argument("--neurons", type=_positive_int, default=1200)
+    e.add_argument("--order", type=positive_int, default=6)
+    e.add_argument("--theta", type=positive_float, default=1.0)
+    e.add_argument("--neurons", type=positive_int, default=1200)
     e.add_argument("--neuron-type", choices=["lif", "if"], default="lif")
-    e.add_argument("--synapse", type=_positive_float, default=0.1, help="lowpass tau (s)")
+    e.add_argument("--synapse", type=positive_float, default=0.1, help="lowpass tau (s)")
     e.add_argument(
-        "--dt", type=_positive_float, default=0.0001,
+        "--dt", type=positive_float, default=0.0001,
         help="time step the weights are made for (0.1 ms: LIF without a refractory "
         "period needs it)",
     )
@@ -213,13 +234,13 @@ def build_parser():
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    lo.add_argument("--trials", type=_positive_int, default=25)
-    lo.add_argument("--input-hz", type=_positive_float, default=3.0)
+    lo.add_argument("--trials", type=positive_int, default=25)
+    lo.add_argument("--input-hz", type=positive_float, default=3.0)
     lo.add_argument("--seed", type=int, default=0)
-    lo.add_argument("--neurons", type=_positive_int, default=384)
-    lo.add_argument("--order", type=_positive_int, default=3)
-    lo.add_argument("--theta", type=_positive_float, default=0.1)
-    lo.add_argument("--duration", type=_positive_float, default=5.0, help="s per trial")
+    lo.add_argument("--neurons", type=positive_int, default=384)
+    lo.add_argument("--order", type=positive_int, default=3)
+    lo.add_argument("--theta", type=positive_float, default=0.1)
+    lo.add_argument("--duration", type=positive_float, default=5.0, help="s per trial")
     lo.add_argument(
         "--variants",
         type=_name_list(("standard", "chip", "weights")),

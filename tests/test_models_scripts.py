@@ -202,11 +202,21 @@ def test_spiking_digits_script_tiny():
 
 
 def test_mackey_glass_bad_arguments(mackey_glass, capsys):
-    for args, message in [(["--epochs", "-1"], "--epochs: must be >= 0; got -1"),
-                          (["--batch-size", "0"], "--batch-size: must be >= 1; got 0"),
-                          (["--series", "x"], "--series: must be an integer; got 'x'"),
+    for args, message in [(["--epochs", "-1"], "--epochs: must be an integer >= 0"),
+                          (["--batch-size", "0"], "--batch-size: must be an integer >= 1"),
+                          (["--series", "x"], "--series: must be an integer >= 3; got 'x'"),
                           (["--models", "gru"], "unknown ['gru']")]:
         with pytest.raises(SystemExit) as exit_info:
             mackey_glass.main(args)
         err = capsys.readouterr().err + str(exit_info.value.code)
         assert message in err, (args, err)
+
+
+def test_spiking_digits_bad_arguments(capsys):
+    script = load_script("spiking_digits")
+    for args, message in [(["--holds", "0,3"], "--holds: must be a positive integer"),
+                          (["--test", "10"], "--test: must be an integer >= 50; got 10"),
+                          (["--rate-scale", "-1"], "--rate-scale: must be a finite number")]:
+        with pytest.raises(SystemExit):
+            script.main(args)
+        assert message in capsys.readouterr().err, args
