@@ -69,7 +69,9 @@ def int_at_least(low):
                 f"must be an integer >= {low}; got {text!r}"
             ) from None
         if value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
+            raise argparse.ArgumentTypeError(
+                f"must be an integer >= {low}; got {value}"
+            )
         return value
 
     return parse

@@ -92,13 +92,15 @@ class LegendreMemoryConv(tf.keras.layers.Layer):
         Ad, Bd = discretize(*lmu_matrices(self.order, self.theta), dt=1.0)[:2]
         if truncation is None:
             truncation = truncation_steps(Ad, Bd)
-        if isinstance(truncation, bool) or int(truncation) != truncation or truncation < 1:
+        if (isinstance(truncation, bool) or int(truncation) != truncation
+                or truncation < 1):
             raise ValueError(f"truncation must be a positive integer (steps); got "
                              f"{truncation!r}")
         self.truncation = int(truncation)
         self.history = check_choice(history, ("zero", "first"), attr="history")
         # conv correlates: the filter is the impulse response reversed in time
-        self.response = impulse_response(Ad, Bd, self.truncation)[::-1].astype(np.float32)
+        response = impulse_response(Ad, Bd, self.truncation)
+        self.response = response[::-1].astype(np.float32)
 
     def get_config(self):
         config = super().get_config()
