@@ -1,11 +1,11 @@
-"""Spiking conversion of a trained LMU classifier on the 8x8 digits.
+"""Spiking conversion of a trained LMU classifier (8x8 digits, psFashion-MNIST).
 
 Trains an LMUCell with ReLU hidden units in NengoDL's parallel form (with the hidden
 recurrence by default; ``--no-hidden-to-hidden`` for a feed-forward readout of the
 memory), then rebuilds it in nengo.Simulator (`nengo_lmu.tasks.spiking_classifier`):
 the exact Legendre memory, the hidden units as SpikingRectifiedLinear neurons
 (currents and rates x --rate-scale, amplitude 1 / rate-scale), each pixel held for
---hold simulator steps, the hidden recurrence and the prediction read as spike
+--holds simulator steps, the hidden recurrence and the prediction read as spike
 counts over those steps. Prints test accuracy: rate (NengoDL), rate rebuilt in
 Nengo (equal to it: the conversion itself is exact) and spiking.
 
@@ -13,6 +13,8 @@ Usage::
 
     python models/spiking_digits.py                    # about 2 minutes
     nengo-lmu train spiking_digits --holds 10,30 --test 200
+    python models/spiking_digits.py --dataset fashion --max-train 6000 \
+        --epochs 2 --order 64 --holds 30 --test 100
 """
 
 import argparse
@@ -26,9 +28,16 @@ def main(argv=None):
     from nengo_lmu.cli import int_at_least, int_list, positive_float
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--units", type=int, default=64)
-    p.add_argument("--order", type=int, default=32)
+    p.add_argument("--dataset", choices=["digits", "fashion", "mnist"],
+                   default="digits",
+                   help="8x8 digits (64 steps), or psFashion-MNIST / psMNIST (784)")
+    p.add_argument("--data-path", default=None, help="where MNIST is (--dataset mnist)")
+    p.add_argument("--max-train", type=int_at_least(50), default=None,
+                   help="train on the first N training images only")
+    p.add_argument("--epochs", type=int_at_least(1), default=5)
+    p.add_argument("--units", type=int_at_least(1), default=64)
+    p.add_argument("--order", type=int_at_least(1), default=32)
+    p.add_argument("--learning-rate", type=positive_float, default=0.003)
     p.add_argument("--holds", type=int_list, default=[10, 30],
                    help="simulator steps per pixel, comma-separated")
     p.add_argument("--rate-scale", type=positive_float, default=100.0)
@@ -47,14 +56,16 @@ def main(argv=None):
 
     from nengo_lmu import tasks
 
-    (x_train, y_train), (x_test, y_test) = tasks.load_digits()
-    x_train = tasks.permuted_sequences(x_train)
+    (x_train, y_train), (x_test, y_test) = tasks.load_dataset(args.dataset,
+                                                              args.data_path)
+    x_train = tasks.permuted_sequences(x_train[: args.max_train])
+    y_train = y_train[: args.max_train]
     x_test = tasks.permuted_sequences(x_test)[: args.test]
     y_test = y_test[: args.test]
     n_steps = x_train.shape[1]
     t0 = time.perf_counter()
     trainer = tasks.Trainer(n_steps, args.units, args.order, float(n_steps),
-                            batch_size=50, learning_rate=0.003,
+                            batch_size=50, learning_rate=args.learning_rate,
                             hidden_activation="relu",
                             hidden_to_hidden=args.hidden_to_hidden)
     trainer.fit(x_train, y_train, epochs=args.epochs)
@@ -101,7 +112,8 @@ def main(argv=None):
         results[f"spiking (Nengo), same {k} images"] = tasks.spiking_accuracy(
             net, probe, x_test[:k], y_test[:k]
         )
-    print(f"digits, {n} test images, units {args.units}, order {args.order}, "
+    print(f"{args.dataset}, {len(x_train)} training and {n} test images, "
+          f"units {args.units}, order {args.order}, "
           f"hidden_to_hidden={args.hidden_to_hidden}, "
           f"{args.epochs} epochs ({time.perf_counter() - t0:.0f} s)")
     for name, value in results.items():
