@@ -26,22 +26,26 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def build_parser():
+    from nengo_lmu.cli import int_at_least, positive_float
+
     p = argparse.ArgumentParser(
         prog="psmnist", description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--dataset", choices=["mnist", "fashion", "digits"], default="mnist")
     p.add_argument("--data-path", help="MNIST: folder of IDX files or mnist.npz")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--units", type=int, default=212)
-    p.add_argument("--order", type=int, default=256)
-    p.add_argument("--theta", type=float, help="window in steps (default: sequence length)")
-    p.add_argument("--learning-rate", type=float, default=0.001)
+    p.add_argument("--epochs", type=int_at_least(0), default=10)
+    p.add_argument("--batch-size", type=int_at_least(1), default=100)
+    p.add_argument("--units", type=int_at_least(1), default=212)
+    p.add_argument("--order", type=int_at_least(1), default=256)
+    p.add_argument("--theta", type=positive_float,
+                   help="window in steps (default: sequence length)")
+    p.add_argument("--learning-rate", type=positive_float, default=0.001)
     p.add_argument("--sequential", action="store_true",
                    help="one simulator step per pixel instead of the parallel memory")
     p.add_argument("--permutation-seed", type=int, default=92)
-    p.add_argument("--max-train", type=int, help="use only this many training images")
+    p.add_argument("--max-train", type=int_at_least(1),
+                   help="use only this many training images")
     p.add_argument("--out", help="checkpoint folder (resumed if it exists)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
