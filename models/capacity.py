@@ -244,6 +244,8 @@ def parse_lengths(text):
 
 
 def make_parser():
+    from nengo_lmu.cli import positive_float, positive_int
+
     parser = argparse.ArgumentParser(
         description=(
             "Capacity of the untrained LMU memory (order 100, least-squares readout "
@@ -254,33 +256,33 @@ def make_parser():
     parser.add_argument("--lengths", type=parse_lengths,
                         default=[100, 1000, 10000, 100000],
                         help="window lengths T in steps (theta = 1 s at T steps/s)")
-    parser.add_argument("--order", type=int, default=ORDER, help="memory order")
-    parser.add_argument("--train-sequences", type=int, default=20,
+    parser.add_argument("--order", type=positive_int, default=ORDER, help="memory order")
+    parser.add_argument("--train-sequences", type=positive_int, default=20,
                         help="sequences in the least-squares fit")
-    parser.add_argument("--test-sequences", type=int, default=10,
+    parser.add_argument("--test-sequences", type=positive_int, default=10,
                         help="sequences scored")
-    parser.add_argument("--duration", type=float, default=4.0,
+    parser.add_argument("--duration", type=positive_float, default=4.0,
                         help="length of each sequence, in windows")
     parser.add_argument("--warmup", type=float, default=1.5,
                         help="windows at the start of each sequence left unscored")
-    parser.add_argument("--samples-per-window", type=int, default=50,
+    parser.add_argument("--samples-per-window", type=positive_int, default=50,
                         help="memory states sampled per window for the fit")
-    parser.add_argument("--cutoff", type=float, default=CUTOFF_HZ,
+    parser.add_argument("--cutoff", type=positive_float, default=CUTOFF_HZ,
                         help="band limit of the noise, Hz (per window of 1 s)")
-    parser.add_argument("--noise-period", type=float, default=40.0,
+    parser.add_argument("--noise-period", type=positive_float, default=40.0,
                         help="period of the noise each sequence is cut from, in "
                              "windows (long, so that it holds many more "
                              "frequencies below the cutoff than the memory order)")
     parser.add_argument("--lstm-lengths", type=parse_lengths, default=[100, 1000],
                         help="lengths at which to train an LSTM")
     parser.add_argument("--no-lstm", action="store_true", help="skip the LSTM")
-    parser.add_argument("--lstm-units", type=int, default=50)
-    parser.add_argument("--lstm-epochs", type=int, default=20)
-    parser.add_argument("--lstm-train-sequences", type=int, default=64)
-    parser.add_argument("--lstm-test-sequences", type=int, default=16)
-    parser.add_argument("--lstm-duration", type=float, default=2.5,
+    parser.add_argument("--lstm-units", type=positive_int, default=50)
+    parser.add_argument("--lstm-epochs", type=positive_int, default=20)
+    parser.add_argument("--lstm-train-sequences", type=positive_int, default=64)
+    parser.add_argument("--lstm-test-sequences", type=positive_int, default=16)
+    parser.add_argument("--lstm-duration", type=positive_float, default=2.5,
                         help="length of each LSTM sequence, in windows")
-    parser.add_argument("--lstm-batch-size", type=int, default=8)
+    parser.add_argument("--lstm-batch-size", type=positive_int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the results to this CSV file")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
