@@ -21,7 +21,7 @@ Models (parameters counted by Keras, printed by the script):
   sequence by one convolution: `nengo_lmu.dl.LegendreMemoryConv`) -> ``Dense(57,
   tanh)`` of the memory and the layer's input; + Dense(1): 18,074. Nothing
   recurs but the memory, so it trains in parallel over time (Chilkuri & Eliasmith
-  2021), about 5x faster per step than the LSTM here and 13x faster than ``lmu``.
+  2021): per epoch 3.5x faster than the LSTM here and 11x faster than ``lmu``.
 
 Training runs on chunks of ``--chunk`` steps cut from the training series (more
 gradient steps per epoch at the same cost; ``--chunk 0`` trains on whole series),
