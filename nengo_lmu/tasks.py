@@ -198,9 +198,11 @@ class Trainer:
     ----------
     n_steps, units, order, theta : model size (see `build_classifier`)
     checkpoint_dir : str, optional
-        Where ``weights.npz`` (the trainable weights, ``allow_pickle=False``) and
-        ``state.json`` (epochs done, history) are written after every epoch; a new
-        Trainer with the same folder resumes from them.
+        Where ``weights.npz`` (the weights and Adam's state, ``allow_pickle=False``)
+        and ``state.json`` (epochs done, history) are written after every epoch; a
+        new Trainer with the same folder resumes from them, exactly where an
+        uninterrupted run would be (each epoch's shuffling depends only on
+        ``seed`` and the epoch).
     """
 
     def __init__(self, n_steps, units, order, theta, batch_size=100, parallel=True,
@@ -210,6 +212,7 @@ class Trainer:
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
         self.n_steps, self.parallel, self.batch_size = n_steps, parallel, batch_size
+        self.seed = seed
         self.order, self.theta, self.units = order, theta, units
         self.hidden_activation = hidden_activation
         self.net, self.inp, self.probe = build_classifier(
@@ -220,8 +223,9 @@ class Trainer:
             nengo_dl.configure_settings(stateful=False, keep_history=False)
         self.sim = nengo_dl.Simulator(self.net, minibatch_size=batch_size,
                                       progress_bar=False)
+        self.optimizer = tf.optimizers.Adam(learning_rate)
         self.sim.compile(
-            optimizer=tf.optimizers.Adam(learning_rate),
+            optimizer=self.optimizer,
             loss={self.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
             metrics={self.probe: "accuracy"},
         )
@@ -250,8 +254,11 @@ class Trainer:
     def fit(self, x, y, epochs, verbose=0):
         """Train until ``epochs`` epochs are done in all (counting resumed ones)."""
         while self.state["epochs_done"] < epochs:
-            history = self.sim.fit(self._data(x), self._targets(y), epochs=1,
-                                   verbose=verbose, n_steps=self._steps())
+            rng = np.random.RandomState([self.seed, self.state["epochs_done"]])
+            order = rng.permutation(len(x))  # reproducible shuffling, per epoch
+            history = self.sim.fit(self._data(x[order]), self._targets(y[order]),
+                                   epochs=1, verbose=verbose, n_steps=self._steps(),
+                                   shuffle=False)
             self.state["epochs_done"] += 1
             self.state["history"].append(
                 {k: float(v[-1]) for k, v in history.history.items()}
@@ -275,11 +282,19 @@ class Trainer:
         return float(np.mean(np.argmax(out[:, -1], axis=-1) == np.asarray(y[:n])))
 
     def save(self, folder):
-        save_checkpoint(folder, self.sim.keras_model.get_weights(), self.state)
+        arrays = self.sim.keras_model.get_weights() + [
+            v.numpy() for v in self.optimizer.variables
+        ]
+        save_checkpoint(folder, arrays, self.state)
 
     def load(self, folder):
-        weights, self.state = load_checkpoint(folder)
-        self.sim.keras_model.set_weights(weights)
+        arrays, self.state = load_checkpoint(folder)
+        n_weights = len(self.sim.keras_model.get_weights())
+        self.sim.keras_model.set_weights(arrays[:n_weights])
+        if len(arrays) > n_weights:  # Adam's variables (older checkpoints lack them)
+            self.optimizer.build(self.sim.keras_model.trainable_variables)
+            for variable, value in zip(self.optimizer.variables, arrays[n_weights:]):
+                variable.assign(value)
 
     def trained_weights(self):
         """The trained weights as numpy arrays (``e_x, W_m, W_x, bias, ...`` and the

@@ -99,6 +99,32 @@ def test_digits_training_learns_and_resumes(tmp_path):
     resumed.close()
 
 
+def test_trainer_resume_equals_uninterrupted(tmp_path):
+    """Two epochs with a stop (and a new Trainer) after the first give the same
+    weights as two epochs without one: Adam's state and the shuffling resume."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("nengo_dl")
+    (x_train, y_train), _ = tasks.load_digits()
+    x_train = tasks.permuted_sequences(x_train)[:200]
+    y_train = y_train[:200]
+    kwargs = dict(batch_size=50, learning_rate=0.003, seed=1)
+    straight = tasks.Trainer(64, 16, 8, 64.0, **kwargs)
+    straight.fit(x_train, y_train, epochs=2)
+    expected = straight.sim.keras_model.get_weights()
+    straight.close()
+    folder = str(tmp_path / "ckpt")
+    first = tasks.Trainer(64, 16, 8, 64.0, checkpoint_dir=folder, **kwargs)
+    first.fit(x_train, y_train, epochs=1)
+    first.close()
+    second = tasks.Trainer(64, 16, 8, 64.0, checkpoint_dir=folder, **kwargs)
+    second.fit(x_train, y_train, epochs=2)
+    got = second.sim.keras_model.get_weights()
+    second.close()
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert np.allclose(a, b, atol=1e-6, rtol=1e-5)
+
+
 def test_cli_train_unknown_task(capsys):
     assert main(["train", "nosuchtask"]) == 2
     assert "unknown task" in capsys.readouterr().err
