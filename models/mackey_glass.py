@@ -320,7 +320,8 @@ def main(argv=None):
     """Train and test each model; return a dict of results by model name.
 
     Each result has ``parameters``, ``test_nrmse``, ``test_nrmse_after_startup``
-    (after the first 100 steps of each series) and ``val_nrmse`` (fractions),
+    (after the first 100 steps of each series; None for shorter series) and
+    ``val_nrmse`` (fractions),
     ``paper_nrmse`` (percent, 500 epochs), ``train_s`` and ``epochs``.
     """
     args = make_parser().parse_args(argv)
@@ -352,7 +353,9 @@ def main(argv=None):
         results[kind] = {
             "parameters": n_params,
             "test_nrmse": nrmse(prediction, yt),
-            "test_nrmse_after_startup": nrmse(prediction, yt, skip=SKIP),
+            # None when the series are too short to have steps after start-up
+            "test_nrmse_after_startup": (nrmse(prediction, yt, skip=SKIP)
+                                         if yt.shape[1] > SKIP else None),
             "val_nrmse": state["history"][-1]["val_nrmse"] if state["history"] else None,
             "paper_nrmse": PAPER_NRMSE[kind],
             "train_s": state["train_s"],
@@ -361,8 +364,10 @@ def main(argv=None):
     say(f"\n{'model':<13} {'params':>7} {'test NRMSE':>11} {'after 100':>10} "
         f"{'paper (500 ep.)':>16} {'train s':>8}")
     for kind, r in results.items():
+        after = r["test_nrmse_after_startup"]
+        after = "n/a" if after is None else f"{100 * after:.2f}%"
         say(f"{kind:<13} {r['parameters']:>7,} {100 * r['test_nrmse']:>10.2f}% "
-            f"{100 * r['test_nrmse_after_startup']:>9.2f}% "
+            f"{after:>10} "
             f"{r['paper_nrmse']:>15.2f}% {r['train_s']:>8.1f}")
     if "lmu-parallel" in results:
         say("(paper: the recurrent LMU's figure; lmu-parallel is compared with it)")

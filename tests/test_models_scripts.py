@@ -151,6 +151,7 @@ def test_mackey_glass_main_tiny(mackey_glass):
         assert np.isfinite(r["test_nrmse"]) and r["test_nrmse"] > 0
         assert abs(r["parameters"] - 18000) < 0.3 * 18000
         assert r["paper_nrmse"] == mackey_glass.PAPER_NRMSE[kind]
+        assert r["test_nrmse_after_startup"] is None  # 45 steps < 100
 
 
 def test_mackey_glass_chunks(mackey_glass):
