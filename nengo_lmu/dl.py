@@ -111,17 +111,23 @@ class LegendreMemoryConv(tf.keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (input_shape[-1] * self.order,)
 
-    def call(self, inputs):
-        channels = inputs.shape[-1]
-        K = self.truncation
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
         kernel = np.tile(self.response[:, None, :], (1, channels, 1))  # (K, ch, d)
-        kernel = tf.constant(kernel.reshape(1, K, channels, self.order), inputs.dtype)
+        self.kernel = tf.constant(
+            kernel.reshape(1, self.truncation, channels, self.order), self.dtype
+        )
+        super().build(input_shape)
+
+    def call(self, inputs):
+        K = self.truncation
         if self.history == "first":
             before = tf.repeat(inputs[:, :1], K - 1, axis=1)
+            padded = tf.concat([before, inputs], axis=1)
         else:
-            before = tf.zeros_like(inputs[:, :1]) * tf.ones((1, K - 1, 1), inputs.dtype)
-        padded = tf.concat([before, inputs], axis=1)[:, None]  # causal
-        m = tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
+            padded = tf.pad(inputs, [[0, 0], [K - 1, 0], [0, 0]])  # causal
+        m = tf.nn.depthwise_conv2d(padded[:, None], tf.cast(self.kernel, inputs.dtype),
+                                   [1, 1, 1, 1], "VALID")
         return m[:, 0]
 
 
