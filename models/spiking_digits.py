@@ -49,8 +49,11 @@ def main(argv=None):
                    help="also classify this many test images on the nengo_loihi "
                    "emulator (hidden neurons on the chip, the memory and the "
                    "window sampling on the host), at the largest --holds")
-    p.add_argument("--loihi-decode-tau", type=float, default=0.001,
+    p.add_argument("--loihi-decode-tau", type=positive_float, default=0.001,
                    help="nengo_loihi's filter on host-to-chip values (s)")
+    p.add_argument("--loihi-target", choices=["sim", "simreal"], default="sim",
+                   help="nengo_loihi's emulator with Loihi's discretized weights "
+                   "and states (sim) or in floating point (simreal)")
     args = p.parse_args(argv)
     import numpy as np
 
@@ -96,7 +99,8 @@ def main(argv=None):
 
         def loihi_simulator(network, **kwargs):
             model = loihi_model(decode_tau=args.loihi_decode_tau)
-            return nengo_loihi.Simulator(network, model=model, **kwargs)
+            return nengo_loihi.Simulator(network, model=model,
+                                         target=args.loihi_target, **kwargs)
 
         hold = max(args.holds)
         k = min(args.loihi_test, n)
