@@ -281,20 +281,16 @@ def train(model, data, args, learning_rate, folder=None, say=print):
     """
     import tensorflow as tf
 
-    from nengo_lmu.tasks import load_checkpoint, save_checkpoint
+    from nengo_lmu.tasks import (load_checkpoint, restore_training_arrays,
+                                 save_checkpoint, training_arrays)
 
     optimizer = tf.keras.optimizers.Adam(learning_rate)
     model.compile(optimizer=optimizer, loss="mse")
-    optimizer.build(model.trainable_variables)
-    n_weights = len(model.get_weights())
     state = {"epochs_done": 0, "history": [], "train_s": 0.0}
     found = load_checkpoint(folder) if folder else None
     if found is not None:
         arrays, state = found
-        model.set_weights(arrays[:n_weights])
-        if len(arrays) > n_weights:  # Adam's variables (older checkpoints lack them)
-            for variable, value in zip(optimizer.variables, arrays[n_weights:]):
-                variable.assign(value)
+        restore_training_arrays(model, optimizer, arrays)
         say(f"  resumed from {folder} after {state['epochs_done']} epochs")
     x, y, weights = chunks(*data["train"], args.chunk, args.warm_up)
     while state["epochs_done"] < args.epochs:
@@ -311,8 +307,7 @@ def train(model, data, args, learning_rate, folder=None, say=print):
         state["history"].append({"loss": float(fit.history["loss"][-1]),
                                  "val_nrmse": val})
         if folder:
-            arrays = model.get_weights() + [v.numpy() for v in optimizer.variables]
-            save_checkpoint(folder, arrays, state)
+            save_checkpoint(folder, training_arrays(model, optimizer), state)
     return state
 
 

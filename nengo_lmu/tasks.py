@@ -191,6 +191,23 @@ def load_checkpoint(folder):
     return weights, state
 
 
+def training_arrays(model, optimizer):
+    """A Keras model's weights followed by its optimizer's variables (for
+    `save_checkpoint`): what a resumed run needs to continue exactly."""
+    return model.get_weights() + [v.numpy() for v in optimizer.variables]
+
+
+def restore_training_arrays(model, optimizer, arrays):
+    """Undo `training_arrays`; checkpoints that hold weights only (older ones)
+    leave the optimizer fresh."""
+    n_weights = len(model.get_weights())
+    model.set_weights(arrays[:n_weights])
+    if len(arrays) > n_weights:
+        optimizer.build(model.trainable_variables)
+        for variable, value in zip(optimizer.variables, arrays[n_weights:]):
+            variable.assign(value)
+
+
 class Trainer:
     """Train a classifier in NengoDL, one checkpoint per epoch, resumable.
 
@@ -231,8 +248,10 @@ class Trainer:
         )
         self.checkpoint_dir = checkpoint_dir
         self.state = {"epochs_done": 0, "history": []}
-        if checkpoint_dir and os.path.exists(os.path.join(checkpoint_dir, "state.json")):
-            self.load(checkpoint_dir)
+        found = load_checkpoint(checkpoint_dir) if checkpoint_dir else None
+        if found is not None:
+            arrays, self.state = found
+            restore_training_arrays(self.sim.keras_model, self.optimizer, arrays)
 
     def close(self):
         self.sim.close()
@@ -282,19 +301,12 @@ class Trainer:
         return float(np.mean(np.argmax(out[:, -1], axis=-1) == np.asarray(y[:n])))
 
     def save(self, folder):
-        arrays = self.sim.keras_model.get_weights() + [
-            v.numpy() for v in self.optimizer.variables
-        ]
+        arrays = training_arrays(self.sim.keras_model, self.optimizer)
         save_checkpoint(folder, arrays, self.state)
 
     def load(self, folder):
         arrays, self.state = load_checkpoint(folder)
-        n_weights = len(self.sim.keras_model.get_weights())
-        self.sim.keras_model.set_weights(arrays[:n_weights])
-        if len(arrays) > n_weights:  # Adam's variables (older checkpoints lack them)
-            self.optimizer.build(self.sim.keras_model.trainable_variables)
-            for variable, value in zip(self.optimizer.variables, arrays[n_weights:]):
-                variable.assign(value)
+        restore_training_arrays(self.sim.keras_model, self.optimizer, arrays)
 
     def trained_weights(self):
         """The trained weights as numpy arrays (``e_x, W_m, W_x, bias, ...`` and the
