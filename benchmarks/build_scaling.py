@@ -31,8 +31,8 @@ PLAIN_MAX_NEURONS = 10000
 
 def measure(kind, m, seed=0):
     """Build and run one network in this process; return timings and peak RSS."""
-    import numpy as np
     import nengo
+    import numpy as np
 
     from nengo_lmu.networks import LMUMemory
 
@@ -40,12 +40,16 @@ def measure(kind, m, seed=0):
     with nengo.Network(seed=seed) as net:
         u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=1.0, rms=0.5, y0=0))
         if kind == "lmu":
-            memory = LMUMemory(6, 1.0, m, neuron_type=nengo.PoissonSpiking(nengo.LIFRate()))
+            memory = LMUMemory(
+                6, 1.0, m, neuron_type=nengo.PoissonSpiking(nengo.LIFRate())
+            )
             nengo.Connection(u, memory.input, synapse=None)
             probe = nengo.Probe(memory.output, synapse=0.01)
             layout = memory.layout
         else:
-            ens = nengo.Ensemble(m, 6, neuron_type=nengo.PoissonSpiking(nengo.LIFRate()))
+            ens = nengo.Ensemble(
+                m, 6, neuron_type=nengo.PoissonSpiking(nengo.LIFRate())
+            )
             nengo.Connection(u, ens[0], synapse=None)
             out = nengo.Node(size_in=6)
             nengo.Connection(ens, out, synapse=None)
@@ -110,9 +114,7 @@ def main():
     print("-" * len(header))
     for m in neurons:
         ours = run_child("lmu", m, args.timeout)
-        plain = (
-            run_child("plain", m, args.timeout) if m <= PLAIN_MAX_NEURONS else None
-        )
+        plain = run_child("plain", m, args.timeout) if m <= PLAIN_MAX_NEURONS else None
         if "error" in ours:
             print(f"{m:>9}  error: {ours['error']}")
             continue

@@ -14,8 +14,8 @@ Usage::
 import argparse
 import time
 
-import numpy as np
 import nengo
+import numpy as np
 
 from nengo_lmu.analysis import measure_memory
 
@@ -43,15 +43,23 @@ def main():
         f"order 6, theta 1 s, {args.neurons} neurons, {args.seeds} seeds, "
         f"{args.duration} s: NRMSE mean [min, max] over seeds"
     )
-    print(f"{'layout':<16}{'synapse':>8}  {'realization':<12}{'lif':>24}{'poisson':>24}")
+    print(
+        f"{'layout':<16}{'synapse':>8}  {'realization':<12}{'lif':>24}{'poisson':>24}"
+    )
     t0 = time.perf_counter()
     for layout, synapse, realization in rows:
         cells = []
-        for name, neuron_type in neuron_types.items():
+        for neuron_type in neuron_types.values():
             errors = [
                 measure_memory(
-                    6, 1.0, args.neurons, neuron_type=neuron_type, seed=seed,
-                    duration=args.duration, layout=layout, synapse=synapse,
+                    6,
+                    1.0,
+                    args.neurons,
+                    neuron_type=neuron_type,
+                    seed=seed,
+                    duration=args.duration,
+                    layout=layout,
+                    synapse=synapse,
                     realization=realization,
                 )["nrmse"]
                 for seed in range(args.seeds)
@@ -59,8 +67,10 @@ def main():
             cells.append(
                 f"{np.mean(errors):.3f} [{np.min(errors):.3f}, {np.max(errors):.3f}]"
             )
-        print(f"{layout:<16}{synapse:>8}  {realization:<12}{cells[0]:>24}{cells[1]:>24}",
-              flush=True)
+        print(
+            f"{layout:<16}{synapse:>8}  {realization:<12}{cells[0]:>24}{cells[1]:>24}",
+            flush=True,
+        )
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 

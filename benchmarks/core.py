@@ -20,8 +20,8 @@ import time
 
 def import_time(module, repeats=5):
     code = (
-        "import time; t = time.perf_counter(); import {m}; "
-        "print(time.perf_counter() - t)".format(m=module)
+        f"import time; t = time.perf_counter(); import {module}; "
+        "print(time.perf_counter() - t)"
     )
     times = []
     for _ in range(repeats):
@@ -73,13 +73,15 @@ def main():
     )
     print(
         f"\n{'m':>6}  {'LMUMemory build s':>18}{'run s':>8}   "
-        f"{'plain Ensemble build s':>23}{'run s':>8}   {'build ratio':>11}{'run ratio':>10}"
+        f"{'plain Ensemble build s':>23}{'run s':>8}   "
+        f"{'build ratio':>11}{'run ratio':>10}"
     )
     for m in [int(x) for x in args.neurons.split(",")]:
-        ours = min((build_and_run("lmu", m) for _ in range(args.repeats)))
-        plain = min((build_and_run("plain", m) for _ in range(args.repeats)))
+        ours = min(build_and_run("lmu", m) for _ in range(args.repeats))
+        plain = min(build_and_run("plain", m) for _ in range(args.repeats))
         print(
-            f"{m:>6}  {ours[0]:>18.2f}{ours[1]:>8.2f}   {plain[0]:>23.2f}{plain[1]:>8.2f}"
+            f"{m:>6}  {ours[0]:>18.2f}{ours[1]:>8.2f}   "
+            f"{plain[0]:>23.2f}{plain[1]:>8.2f}"
             f"   {ours[0] / plain[0]:>11.2f}{ours[1] / plain[1]:>10.2f}"
         )
     print(

@@ -45,12 +45,24 @@ def main():
         line = f"{n:>8}"
         for name, simulator, variant in VARIANTS:
             errors = [
-                measure_delay_trial(seed=s, simulator=simulator, variant=variant,
-                                    n_neurons=n, duration=args.duration)["nrmse"]
+                measure_delay_trial(
+                    seed=s,
+                    simulator=simulator,
+                    variant=variant,
+                    n_neurons=n,
+                    duration=args.duration,
+                )["nrmse"]
                 for s in range(args.seeds)
             ]
-            rows.append({"variant": name, "n_neurons": n, "nrmse": np.mean(errors),
-                         "nrmse_min": np.min(errors), "nrmse_max": np.max(errors)})
+            rows.append(
+                {
+                    "variant": name,
+                    "n_neurons": n,
+                    "nrmse": np.mean(errors),
+                    "nrmse_min": np.min(errors),
+                    "nrmse_max": np.max(errors),
+                }
+            )
             line += f"{np.mean(errors):>24.3f}"
         print(line, flush=True)
     with open(os.path.join(args.out, "scaling.csv"), "w", newline="") as f:
@@ -65,12 +77,14 @@ def main():
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for name, _, _ in VARIANTS:
         rs = [r for r in rows if r["variant"] == name]
-        ax.loglog([r["n_neurons"] for r in rs], [r["nrmse"] for r in rs], "o-",
-                  label=name)
+        ax.loglog(
+            [r["n_neurons"] for r in rs], [r["nrmse"] for r in rs], "o-", label=name
+        )
     m = np.array(neurons, dtype=float)
     first = [r for r in rows if r["variant"] == "reference"][0]
-    ax.loglog(m, first["nrmse"] * np.sqrt(m[0] / m), "k:", lw=1,
-              label=r"$\propto 1/\sqrt{m}$")
+    ax.loglog(
+        m, first["nrmse"] * np.sqrt(m[0] / m), "k:", lw=1, label=r"$\propto 1/\sqrt{m}$"
+    )
     ax.axhspan(0.145, 0.151, color="0.85", label="thesis emulator [0.145, 0.151]")
     ax.set_xlabel("neurons m")
     ax.set_ylabel("NRMSE of the delayed output")

@@ -56,7 +56,9 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     print(f"machine: {os.cpu_count()} cores; {args.duration} s at dt = 1 ms")
-    print(f"{'variant':<46}{'reference steps/s':>18}{'emulator steps/s':>18}{'ratio':>8}")
+    print(
+        f"{'variant':<46}{'reference steps/s':>18}{'emulator steps/s':>18}{'ratio':>8}"
+    )
     for name, overrides in VARIANTS.items():
         ref = max(
             steps_per_second("reference", overrides, args.duration)

@@ -26,12 +26,19 @@ def main():
     print(f"{'m':>9}  {'layout':<16}{'NRMSE':>9}{'ratio':>8}")
     for m in [int(float(x)) for x in args.neurons.split(",")]:
         result = measure_memory(
-            6, 1.0, m, neuron_type=nengo.PoissonSpiking(nengo.LIFRate()),
-            seed=args.seed, duration=2.0, warmup=0.5,
+            6,
+            1.0,
+            m,
+            neuron_type=nengo.PoissonSpiking(nengo.LIFRate()),
+            seed=args.seed,
+            duration=2.0,
+            warmup=0.5,
         )
         ratio = "" if previous is None else f"{previous / result['nrmse']:.2f}"
-        print(f"{m:>9}  {result['layout']:<16}{result['nrmse']:>9.4f}{ratio:>8}",
-              flush=True)
+        print(
+            f"{m:>9}  {result['layout']:<16}{result['nrmse']:>9.4f}{ratio:>8}",
+            flush=True,
+        )
         previous = result["nrmse"]
 
 

@@ -39,29 +39,53 @@ def nengo_dl_model(parallel, units, order, theta, n_steps, batch):
         nengo_dl.configure_settings(trainable=None, stateful=False, keep_history=False)
         if parallel:
             inp = nengo.Node(np.zeros(n_steps))
-            cell = LMUCell(units, order, theta, 1, input_to_hidden=True,
-                           parallel=True, n_steps=n_steps, seed=0)
-            last = cell.output[(n_steps - 1) * units:]
+            cell = LMUCell(
+                units,
+                order,
+                theta,
+                1,
+                input_to_hidden=True,
+                parallel=True,
+                n_steps=n_steps,
+                seed=0,
+            )
+            last = cell.output[(n_steps - 1) * units :]
         else:
             inp = nengo.Node(np.zeros(1))
-            cell = LMUCell(units, order, theta, 1, input_to_hidden=True,
-                           parallel=False, seed=0)
+            cell = LMUCell(
+                units, order, theta, 1, input_to_hidden=True, parallel=False, seed=0
+            )
             last = cell.output
         nengo.Connection(inp, cell.input, synapse=None)
         out = nengo.Node(size_in=10)
-        nengo.Connection(last, out, synapse=None,
-                         transform=glorot_uniform((10, units), np.random.RandomState(0)))
+        nengo.Connection(
+            last,
+            out,
+            synapse=None,
+            transform=glorot_uniform((10, units), np.random.RandomState(0)),
+        )
         probe = nengo.Probe(out)
-    sim = nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False,
-                             unroll_simulation=1 if parallel else 16)
-    sim.compile(optimizer=tf.optimizers.Adam(),
-                loss={probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)})
+    sim = nengo_dl.Simulator(
+        net,
+        minibatch_size=batch,
+        progress_bar=False,
+        unroll_simulation=1 if parallel else 16,
+    )
+    sim.compile(
+        optimizer=tf.optimizers.Adam(),
+        loss={probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+    )
     steps = 1 if parallel else n_steps
 
     def train(x, y):
         data = x.reshape(batch, 1, n_steps) if parallel else x
-        sim.fit({inp: data}, {probe: y.reshape(batch, 1, 1)}, epochs=1, verbose=0,
-                n_steps=steps)
+        sim.fit(
+            {inp: data},
+            {probe: y.reshape(batch, 1, 1)},
+            epochs=1,
+            verbose=0,
+            n_steps=steps,
+        )
 
     return train, sim
 
@@ -71,14 +95,20 @@ def keras_lmu_model(units, order, theta, n_steps):
     import tensorflow as tf
 
     layer = keras_lmu.LMU(
-        memory_d=1, order=order, theta=theta,
+        memory_d=1,
+        order=order,
+        theta=theta,
         hidden_cell=tf.keras.layers.SimpleRNNCell(units),
-        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
+        hidden_to_memory=False,
+        memory_to_memory=False,
+        input_to_hidden=True,
     )
     inputs = tf.keras.Input((n_steps, 1))
     model = tf.keras.Model(inputs, tf.keras.layers.Dense(10)(layer(inputs)))
-    model.compile(optimizer=tf.optimizers.Adam(),
-                  loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=tf.optimizers.Adam(),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
 
     def train(x, y):
         model.train_on_batch(x, y)
@@ -116,14 +146,22 @@ def main():
     )
     results = {}
     for name, make in [
-        ("NengoDL example structure (sequential)",
-         lambda: nengo_dl_model(False, args.units, args.order, theta, args.steps,
-                                args.batch)),
-        ("nengo-lmu LMUCell(parallel=True)",
-         lambda: nengo_dl_model(True, args.units, args.order, theta, args.steps,
-                                args.batch)),
-        ("keras-lmu 0.9 LMU",
-         lambda: keras_lmu_model(args.units, args.order, theta, args.steps)),
+        (
+            "NengoDL example structure (sequential)",
+            lambda: nengo_dl_model(
+                False, args.units, args.order, theta, args.steps, args.batch
+            ),
+        ),
+        (
+            "nengo-lmu LMUCell(parallel=True)",
+            lambda: nengo_dl_model(
+                True, args.units, args.order, theta, args.steps, args.batch
+            ),
+        ),
+        (
+            "keras-lmu 0.9 LMU",
+            lambda: keras_lmu_model(args.units, args.order, theta, args.steps),
+        ),
     ]:
         train, sim = make()
         results[name] = seconds_per_batch(train, x, y, args.batches)
@@ -132,8 +170,12 @@ def main():
         print(f"{name:<42}{results[name]:>8.2f} s / batch", flush=True)
     base = results["NengoDL example structure (sequential)"]
     ours = results["nengo-lmu LMUCell(parallel=True)"]
-    print(f"\nspeed-up of ours over the sequential NengoDL structure: {base / ours:.1f}x")
-    print(f"speed-up of ours over keras-lmu: {results['keras-lmu 0.9 LMU'] / ours:.1f}x")
+    print(
+        f"\nspeed-up of ours over the sequential NengoDL structure: {base / ours:.1f}x"
+    )
+    print(
+        f"speed-up of ours over keras-lmu: {results['keras-lmu 0.9 LMU'] / ours:.1f}x"
+    )
 
 
 if __name__ == "__main__":

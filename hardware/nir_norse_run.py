@@ -2,7 +2,8 @@
 
 Runs in the Python that has Norse (see hardware/README.md: ``.venv-nir``)::
 
-    .venv-nir/bin/python hardware/nir_norse_run.py memory.nir input.npy out.npz --dt 0.001
+    .venv-nir/bin/python hardware/nir_norse_run.py memory.nir input.npy out.npz \
+        --dt 0.001
 
 ``input.npy`` is ``(n_steps, size_in)``; ``out.npz`` gets ``output``
 ``(n_steps, size_out)``, the graph's readout each step (unfiltered, like
@@ -11,7 +12,8 @@ Runs in the Python that has Norse (see hardware/README.md: ``.venv-nir``)::
 Norse's conventions, and what this script does about them (measured, nir 1.0.8,
 nirtorch 2.6, norse 1.1.0):
 
-- Norse steps with forward Euler (``--substeps`` steps per ``dt``) and its spikes are 0/1 per step, where
+- Norse steps with forward Euler (``--substeps`` steps per ``dt``) and its spikes
+  are 0/1 per step, where
   NIR's spike is a Dirac delta of unit area (Nengo's spikes have height 1/dt): the
   Linear nodes that read spikes (``dec``, ``readout``) are scaled by 1/dt here.
 - nirtorch 2.6 may leave an Affine node's bias unset: it is checked and restored.
@@ -31,8 +33,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def simulate(graph, inputs, dt, substeps=1):
     """Run ``graph`` on ``inputs`` (one row per ``dt``), ``substeps`` Euler steps of
     ``dt / substeps`` each per row (input held, output averaged over the row)."""
-    import torch
     import norse.torch
+    import torch
 
     scaled = dict(graph.nodes)
     for src, dst in graph.edges:
@@ -67,7 +69,9 @@ def main():
     parser.add_argument("out", help=".npz file to write")
     parser.add_argument("--dt", type=float, default=0.001)
     parser.add_argument(
-        "--substeps", type=int, default=1,
+        "--substeps",
+        type=int,
+        default=1,
         help="Euler steps per dt (Norse's reset-to-zero loses the overshoot past "
         "threshold each spike; smaller steps approach NIR's continuous semantics)",
     )
@@ -83,8 +87,11 @@ def main():
         args.out,
         output=output,
         versions=np.array(
-            [f"nir {nir.__version__}" if hasattr(nir, "__version__") else "nir",
-             f"norse {norse.__version__}", f"torch {torch.__version__}"]
+            [
+                f"nir {nir.__version__}" if hasattr(nir, "__version__") else "nir",
+                f"norse {norse.__version__}",
+                f"torch {torch.__version__}",
+            ]
         ),
     )
 

@@ -6,7 +6,8 @@ memory is `nengo_lmu.networks.LMUMemory`. Importing this package never imports
 TensorFlow.
 """
 
-from nengo_lmu.version import version as __version__
+from nengo_lmu import mapping, networks
+from nengo_lmu.networks import LMUMemory
 from nengo_lmu.systems import (
     LegendreMemory,
     Realization,
@@ -20,6 +21,22 @@ from nengo_lmu.systems import (
     simulate_memory,
     window_readout,
 )
-from nengo_lmu import mapping
-from nengo_lmu import networks
-from nengo_lmu.networks import LMUMemory
+from nengo_lmu.version import version as __version__
+
+__all__ = [
+    "LMUMemory",
+    "LegendreMemory",
+    "Realization",
+    "__version__",
+    "default_input_process",
+    "discretize",
+    "impulse_response",
+    "legendre_readout",
+    "lmu_matrices",
+    "mapping",
+    "networks",
+    "pade_delay_matrices",
+    "realize",
+    "simulate_memory",
+    "window_readout",
+]

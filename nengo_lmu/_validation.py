@@ -1,4 +1,4 @@
-"""Small validation helpers shared by every layer (they raise nengo's ValidationError)."""
+"""Validation helpers shared by every layer; they raise nengo's ValidationError."""
 
 import numbers
 

@@ -12,8 +12,8 @@ import multiprocessing
 import os
 import time
 
-import numpy as np
 import nengo
+import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_positive
@@ -236,14 +236,21 @@ def measure_feedforward(
         out = nengo.Node(size_in=1)
         if layout == "ensemble":
             ens = nengo.Ensemble(
-                n_neurons, 1, neuron_type=neuron_type, max_rates=max_rates,
+                n_neurons,
+                1,
+                neuron_type=neuron_type,
+                max_rates=max_rates,
                 intercepts=intercepts,
             )
             nengo.Connection(ens, out, synapse=None)
         else:
             ens, decoders = subpopulation_ensemble(
-                n_neurons, 1, neuron_type, np.random.RandomState(seed),
-                max_rates=max_rates, intercepts=intercepts,
+                n_neurons,
+                1,
+                neuron_type,
+                np.random.RandomState(seed),
+                max_rates=max_rates,
+                intercepts=intercepts,
             )
             nengo.Connection(ens.neurons, out, transform=decoders, synapse=None)
         nengo.Connection(u, ens, synapse=None)
@@ -592,7 +599,10 @@ def plot_scaling(rows, path_stem):
     base = list(NEURON_TYPES)
     names = sorted(
         {r["neuron_type"] for r in rows},
-        key=lambda n: (base.index(n.split("@")[0]) if n.split("@")[0] in base else 99, n),
+        key=lambda n: (
+            base.index(n.split("@")[0]) if n.split("@")[0] in base else 99,
+            n,
+        ),
     )
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     markers = "osD^vP*X"
@@ -614,7 +624,10 @@ def plot_scaling(rows, path_stem):
                 continue
             ms, mean = curve(rs, metric)
             ax.loglog(
-                ms, mean, marker=markers[j % len(markers)], color=colors[i % 10],
+                ms,
+                mean,
+                marker=markers[j % len(markers)],
+                color=colors[i % 10],
                 label=f"{name}, d={order}",
             )
             if name in ("poisson", "if") and ref_c is None:
@@ -629,7 +642,11 @@ def plot_scaling(rows, path_stem):
         ref_c = 1.0 if ref_c is None else ref_c
         for j, order in enumerate(orders):
             ax.loglog(
-                all_m, ref_c * order / np.sqrt(all_m), "k", ls=":", lw=1,
+                all_m,
+                ref_c * order / np.sqrt(all_m),
+                "k",
+                ls=":",
+                lw=1,
                 label=r"$\propto d/\sqrt{m}$" if j == 0 else None,
             )
         ax.set_ylabel("NRMSE of the decoded memory")
@@ -644,21 +661,25 @@ def plot_scaling(rows, path_stem):
             xs, ys = [], []
             for order in orders:
                 e = [
-                    r[metric] for r in rs
+                    r[metric]
+                    for r in rs
                     if r["order"] == order and r["n_neurons"] == m_max
                 ]
                 if e:
                     xs.append(order)
                     ys.append(np.mean(e))
-            ax.plot(xs, ys, marker="o", color=colors[i % 10], label=f"{name}, m={m_max}")
+            ax.plot(
+                xs, ys, marker="o", color=colors[i % 10], label=f"{name}, m={m_max}"
+            )
         ax.set_xlabel("order d")
         ax.set_ylabel(metric.upper())
         ax.set_title("Error vs order at the largest m")
     else:
         for i, name in enumerate(names):
             ms, mean = curve([r for r in rows if r["neuron_type"] == name], "rmse")
-            ax.semilogx(ms, mean * np.sqrt(ms), marker="o", color=colors[i % 10],
-                        label=name)
+            ax.semilogx(
+                ms, mean * np.sqrt(ms), marker="o", color=colors[i % 10], label=name
+            )
         ax.set_xlabel("neurons m")
         ax.set_ylim(bottom=0)
         ax.set_ylabel(r"RMSE $\times \sqrt{m}$")
@@ -738,6 +759,7 @@ def measure_delay_trial(
             return loihi.thesis_memory(
                 order, theta, n_neurons, dt, process, recurrent="weights"
             )
+
     # Seed the input itself: nengo_loihi runs input nodes in a host simulator
     # that does not take the network's seed, so an unseeded process would give
     # every emulator run a different input.
@@ -783,7 +805,9 @@ def measure_delay_trial(
 
 
 def delay_protocol(
-    simulators=("nengo", "nengo_loihi", "nengo_loihi:chip"), trials=25, seed=0,
+    simulators=("nengo", "nengo_loihi", "nengo_loihi:chip"),
+    trials=25,
+    seed=0,
     **kwargs,
 ):
     """The thesis protocol over ``trials`` seeds, per simulator.
@@ -802,7 +826,9 @@ def delay_protocol(
         simulator, _, variant = name.partition(":")
         results = [
             measure_delay_trial(
-                seed=seed + k, simulator=simulator, variant=variant or "standard",
+                seed=seed + k,
+                simulator=simulator,
+                variant=variant or "standard",
                 **kwargs,
             )
             for k in range(trials)

@@ -54,7 +54,12 @@ DEFAULTS = dict(
 )
 
 
-# argparse types, shared with the scripts in models/: each error names the value
+# The training tasks: submodules of nengo_lmu.tasks, each with main(argv).
+TASKS = ("psmnist", "mackey_glass", "capacity", "spiking_digits")
+
+
+# argparse types, shared with the training tasks (nengo_lmu.tasks): each error names
+# the value
 # and what is allowed (argparse adds the option's name).
 
 
@@ -166,9 +171,7 @@ def build_parser():
     p.add_argument("--theta", type=positive_float, help="window length (s)")
     p.add_argument("--duration", type=positive_float, help="simulated seconds")
     p.add_argument("--dt", type=positive_float, help="time step (s)")
-    p.add_argument(
-        "--simulator", choices=SIMULATORS, default="nengo", help="backend"
-    )
+    p.add_argument("--simulator", choices=SIMULATORS, default="nengo", help="backend")
     p.add_argument(
         "--workers",
         type=positive_int,
@@ -197,30 +200,37 @@ def build_parser():
     e.add_argument("--theta", type=positive_float, default=1.0)
     e.add_argument("--neurons", type=positive_int, default=1200)
     e.add_argument("--neuron-type", choices=["lif", "if"], default="lif")
-    e.add_argument("--synapse", type=positive_float, default=0.1, help="lowpass tau (s)")
     e.add_argument(
-        "--dt", type=positive_float, default=0.0001,
+        "--synapse", type=positive_float, default=0.1, help="lowpass tau (s)"
+    )
+    e.add_argument(
+        "--dt",
+        type=positive_float,
+        default=0.0001,
         help="time step the weights are made for (0.1 ms: LIF without a refractory "
         "period needs it)",
     )
     e.add_argument("--seed", type=int, default=0)
     e.add_argument(
-        "--synapse-node", choices=["cuba", "li"], default="cuba",
+        "--synapse-node",
+        choices=["cuba", "li"],
+        default="cuba",
         help="fold the synapse into CubaLIF (Lava-dl) or write LI + LIF/IF nodes",
     )
     e.add_argument(
-        "--approximate", action="store_true",
+        "--approximate",
+        action="store_true",
         help="accept the documented approximations (needed for --neuron-type if)",
     )
     e.add_argument("--out", required=True, help="file to write (e.g. memory.nir)")
 
     tr = sub.add_parser(
         "train",
-        help="run a training script of models/ (psmnist, mackey_glass, capacity)",
-        description="Runs models/<task>.py with the remaining arguments "
+        help="train or evaluate a task: " + ", ".join(TASKS),
+        description="Runs nengo_lmu.tasks.<task> with the remaining arguments "
         "(see `nengo-lmu train <task> --help`).",
     )
-    tr.add_argument("task", help="psmnist, mackey_glass or capacity")
+    tr.add_argument("task", help=", ".join(TASKS))
     tr.add_argument("task_args", nargs=argparse.REMAINDER)
 
     lo = sub.add_parser(
@@ -259,8 +269,16 @@ def scaling(args):
     config = dict(DEFAULTS)
     if args.preset:
         config.update(PRESETS[args.preset])
-    for name in ("experiment", "orders", "neurons", "neuron_types", "seeds",
-                 "theta", "duration", "dt"):
+    for name in (
+        "experiment",
+        "orders",
+        "neurons",
+        "neuron_types",
+        "seeds",
+        "theta",
+        "duration",
+        "dt",
+    ):
         value = getattr(args, name)
         if value is not None:
             config[name] = value
@@ -299,8 +317,8 @@ def scaling(args):
 
 
 def export(args):
-    import numpy as np  # pylint: disable=import-outside-toplevel
     import nengo  # pylint: disable=import-outside-toplevel
+    import numpy as np  # pylint: disable=import-outside-toplevel
 
     from nengo_lmu import nir as lmu_nir  # pylint: disable=import-outside-toplevel
     from nengo_lmu.networks import LMUMemory  # pylint: disable=import-outside-toplevel
@@ -311,11 +329,20 @@ def export(args):
         else nengo.SpikingRectifiedLinear()
     )
     memory = LMUMemory(
-        args.order, args.theta, args.neurons, neuron_type=neuron_type,
-        synapse=args.synapse, dt=args.dt, seed=args.seed, add_to_container=False,
+        args.order,
+        args.theta,
+        args.neurons,
+        neuron_type=neuron_type,
+        synapse=args.synapse,
+        dt=args.dt,
+        seed=args.seed,
+        add_to_container=False,
     )
     graph = lmu_nir.write(
-        memory, args.out, dt=args.dt, approximate=args.approximate,
+        memory,
+        args.out,
+        dt=args.dt,
+        approximate=args.approximate,
         synapse_node=args.synapse_node,
     )
     n = sum(e.n_neurons for e in memory.all_ensembles)
@@ -340,7 +367,8 @@ def loihi(args):
         flush=True,
     )
     rows = analysis.delay_protocol(
-        simulators=["nengo"] + [
+        simulators=["nengo"]
+        + [
             "nengo_loihi" if v == "standard" else f"nengo_loihi:{v}"
             for v in args.variants
         ],
@@ -369,28 +397,18 @@ def loihi(args):
     return 0
 
 
-def models_dir():
-    """The repository's models/ folder (scripts are not part of the package)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(os.path.dirname(here), "models")
-
-
 def train(args):
-    import runpy  # pylint: disable=import-outside-toplevel
+    import importlib  # pylint: disable=import-outside-toplevel
 
-    folder = models_dir()
-    tasks = sorted(
-        f[:-3] for f in os.listdir(folder) if f.endswith(".py")
-    ) if os.path.isdir(folder) else []
-    if args.task not in tasks:
+    if args.task not in TASKS:
         print(
-            f"nengo-lmu train: unknown task {args.task!r}; available: "
-            f"{', '.join(tasks) or 'none (models/ is in the source repository only)'}",
+            f"nengo-lmu train: unknown task {args.task!r}; choose from "
+            f"{', '.join(TASKS)}",
             file=sys.stderr,
         )
         return 2
-    module = runpy.run_path(os.path.join(folder, f"{args.task}.py"))
-    result = module["main"](args.task_args)
+    module = importlib.import_module(f"nengo_lmu.tasks.{args.task}")
+    result = module.main(args.task_args)
     return result if isinstance(result, int) else 0
 
 
@@ -398,6 +416,12 @@ def main(argv=None):
     """Entry point of the ``nengo-lmu`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "loihi" and args.duration * args.input_hz < 1:
+        # nengo's WhiteSignal needs a period of at least one cycle of its cutoff
+        parser.error(
+            f"argument --duration: must be at least 1 / --input-hz = "
+            f"{1 / args.input_hz:g} s; got {args.duration:g}"
+        )
     if args.command == "scaling":
         return scaling(args)
     if args.command == "export":

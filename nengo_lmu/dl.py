@@ -15,10 +15,10 @@ References
    ICML 2021.
 """
 
-import numpy as np
-import tensorflow as tf
 import nengo
 import nengo_dl
+import numpy as np
+import tensorflow as tf
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.systems import discretize, impulse_response, lmu_matrices
@@ -92,10 +92,14 @@ class LegendreMemoryConv(tf.keras.layers.Layer):
         Ad, Bd = discretize(*lmu_matrices(self.order, self.theta), dt=1.0)[:2]
         if truncation is None:
             truncation = truncation_steps(Ad, Bd)
-        if (isinstance(truncation, bool) or int(truncation) != truncation
-                or truncation < 1):
-            raise ValueError(f"truncation must be a positive integer (steps); got "
-                             f"{truncation!r}")
+        if (
+            isinstance(truncation, bool)
+            or int(truncation) != truncation
+            or truncation < 1
+        ):
+            raise ValueError(
+                f"truncation must be a positive integer (steps); got {truncation!r}"
+            )
         self.truncation = int(truncation)
         self.history = check_choice(history, ("zero", "first"), attr="history")
         # conv correlates: the filter is the impulse response reversed in time
@@ -104,8 +108,12 @@ class LegendreMemoryConv(tf.keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(order=self.order, theta=self.theta, truncation=self.truncation,
-                      history=self.history)
+        config.update(
+            order=self.order,
+            theta=self.theta,
+            truncation=self.truncation,
+            history=self.history,
+        )
         return config
 
     def compute_output_shape(self, input_shape):
@@ -126,8 +134,9 @@ class LegendreMemoryConv(tf.keras.layers.Layer):
             padded = tf.concat([before, inputs], axis=1)
         else:
             padded = tf.pad(inputs, [[0, 0], [K - 1, 0], [0, 0]])  # causal
-        m = tf.nn.depthwise_conv2d(padded[:, None], tf.cast(self.kernel, inputs.dtype),
-                                   [1, 1, 1, 1], "VALID")
+        m = tf.nn.depthwise_conv2d(
+            padded[:, None], tf.cast(self.kernel, inputs.dtype), [1, 1, 1, 1], "VALID"
+        )
         return m[:, 0]
 
 
@@ -162,7 +171,9 @@ class ParallelLMU(tf.keras.layers.Layer):
     def build(self, input_shape):
         for name, value in self.initial.items():
             trainable = (
-                self.trainable_encoders if name.startswith("e_") else self.trainable_kernels
+                self.trainable_encoders
+                if name.startswith("e_")
+                else self.trainable_kernels
             )
             setattr(
                 self,
@@ -191,7 +202,10 @@ class ParallelLMU(tf.keras.layers.Layer):
         # flows back through the convolution's input (TensorFlow's backprop to a
         # conv1d input took 3.5 s here, to its kernel 0.5 s).
         kernel = tf.einsum(
-            "to,ko,d->tdk", tf.cast(self.kernel[:, 0, :], x.dtype), self.W_m, self.e_x[0]
+            "to,ko,d->tdk",
+            tf.cast(self.kernel[:, 0, :], x.dtype),
+            self.W_m,
+            self.e_x[0],
         )
         padded = tf.pad(x, [[0, 0], [self.n_steps - 1, 0], [0, 0]])  # causal
         drive = tf.nn.conv1d(padded, kernel, stride=1, padding="VALID") + self.bias

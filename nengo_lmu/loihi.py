@@ -47,8 +47,9 @@ def set_off_chip(network, memory):
         network.config[ens].on_chip = False
 
 
-def thesis_memory(order, theta, n_neurons, dt=0.001, input_process=None,
-                  recurrent="decoded", **kwargs):
+def thesis_memory(
+    order, theta, n_neurons, dt=0.001, input_process=None, recurrent="decoded", **kwargs
+):
     """The memory of the thesis' Loihi experiment, with settings that build on chip.
 
     Balanced realization, LIF neurons, one order-D ensemble (nengo_loihi splits a
@@ -84,20 +85,27 @@ def thesis_memory(order, theta, n_neurons, dt=0.001, input_process=None,
                 "recurrent='weights' needs layout='ensemble'", attr="recurrent"
             )
         (ens,) = memory.all_ensembles
-        old = [c for c in memory.connections
-               if c.pre_obj is memory.state and c.post_obj is ens]
+        old = [
+            c
+            for c in memory.connections
+            if c.pre_obj is memory.state and c.post_obj is ens
+        ]
         for conn in old:
             memory.connections.remove(conn)
         with memory:
             nengo.Connection(
-                ens, ens, transform=memory.recurrent_transform,
-                synapse=memory.synapse, solver=nengo.solvers.LstsqL2(weights=True),
+                ens,
+                ens,
+                transform=memory.recurrent_transform,
+                synapse=memory.synapse,
+                solver=nengo.solvers.LstsqL2(weights=True),
             )
     return memory
 
 
-def chip_memory(order, theta, n_neurons, dt=0.001, input_process=None, synapse=0.02,
-                **kwargs):
+def chip_memory(
+    order, theta, n_neurons, dt=0.001, input_process=None, synapse=0.02, **kwargs
+):
     """`thesis_memory` wired so that the chip filters each input exactly once.
 
     nengo_loihi puts a decoded connection's synapse *before* its decode neurons
@@ -121,7 +129,12 @@ def chip_memory(order, theta, n_neurons, dt=0.001, input_process=None, synapse=0
     kwargs.setdefault("max_rates", nengo.dists.Uniform(100, 120))
     kwargs.setdefault("intercepts", nengo.dists.Uniform(-0.5, 0.9))
     memory = thesis_memory(
-        order, theta, n_neurons, dt=dt, input_process=input_process, synapse=synapse,
+        order,
+        theta,
+        n_neurons,
+        dt=dt,
+        input_process=input_process,
+        synapse=synapse,
         **kwargs,
     )
     for conn in memory.all_connections:

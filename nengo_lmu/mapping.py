@@ -10,8 +10,8 @@ References
    University of Waterloo, 2019, eq. 5.9 (the exact discrete lowpass mapping).
 """
 
-import numpy as np
 import nengo
+import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_positive
@@ -21,7 +21,7 @@ MAPPINGS = ("discrete", "continuous")
 
 
 def _synapse_denominator(synapse):
-    """Denominator coefficients ``c_i`` (ascending powers of s) of ``h = 1 / sum c_i s^i``.
+    """Denominator coefficients ``c_i`` (ascending powers of s) of ``1 / sum c_i s^i``.
 
     Raises ValidationError for synapses that are not strictly proper continuous
     LinearFilters with a constant numerator.

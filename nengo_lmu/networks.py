@@ -1,7 +1,7 @@
 """Spiking realizations of the LMU memory (NEF Principle 3) as Nengo networks."""
 
-import numpy as np
 import nengo
+import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
@@ -35,7 +35,13 @@ def _default_neuron_type():
 
 
 def solve_subpopulation_decoders(
-    neuron_type, gain, bias, encoders, group_sizes, n_eval_points=None, reg=0.1,
+    neuron_type,
+    gain,
+    bias,
+    encoders,
+    group_sizes,
+    n_eval_points=None,
+    reg=0.1,
     chunk_neurons=20_000,
 ):
     """Decoders for 1-D sub-populations, each solved independently (batched).
@@ -66,7 +72,9 @@ def solve_subpopulation_decoders(
     n = gain.shape[0]
     if np.isscalar(group_sizes):
         if n % group_sizes != 0:
-            raise ValueError(f"n ({n}) is not a multiple of group_sizes ({group_sizes})")
+            raise ValueError(
+                f"n ({n}) is not a multiple of group_sizes ({group_sizes})"
+            )
         group_sizes = [group_sizes] * (n // group_sizes)
     group_sizes = np.asarray(group_sizes, dtype=int)
     if group_sizes.sum() != n:
@@ -392,9 +400,7 @@ class LMUMemory(nengo.Network):
                     nengo.Connection(state_j, output_j, transform=T, synapse=None)
                     targets = [(ens, slice(None))]
                 for ens, rows in targets:
-                    nengo.Connection(
-                        state_j, ens, transform=A_H[rows], synapse=synapse
-                    )
+                    nengo.Connection(state_j, ens, transform=A_H[rows], synapse=synapse)
                     nengo.Connection(
                         self.input[j], ens, transform=B_H[rows], synapse=synapse
                     )
@@ -524,7 +530,9 @@ class LMUCell(nengo.Network):
         self.order = check_order(order, obj=self)
         self.theta = check_positive(theta, "theta", obj=self)
         self.input_d = check_order(input_d, obj=self, attr="input_d")
-        check_choice(hidden_activation, HIDDEN_ACTIVATIONS, "hidden_activation", obj=self)
+        check_choice(
+            hidden_activation, HIDDEN_ACTIVATIONS, "hidden_activation", obj=self
+        )
         self.hidden_activation = hidden_activation
         self.hidden_to_memory = bool(hidden_to_memory)
         self.memory_to_memory = bool(memory_to_memory)
@@ -604,7 +612,9 @@ class LMUCell(nengo.Network):
             )
             frozen = [
                 nengo.Connection(self.u, self.memory, transform=self.Bd, synapse=None),
-                nengo.Connection(self.memory, self.memory, transform=self.Ad, synapse=0),
+                nengo.Connection(
+                    self.memory, self.memory, transform=self.Ad, synapse=0
+                ),
             ]
             # W_m reads a copy of the memory: nengo_dl merges the weights of
             # connections that share a pre, and a merge with the frozen A would

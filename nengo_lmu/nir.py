@@ -38,8 +38,8 @@ What NIR cannot express gets an error naming the fix, or needs ``approximate=Tru
   Nengo adds it after: identical once the synapse has settled, a few ``tau_syn``.
 """
 
-import numpy as np
 import nengo
+import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_positive
@@ -243,12 +243,13 @@ def to_nir(memory, dt=0.001, approximate=False, synapse_node="cuba", sim=None):
         )
         into = "neurons"
     else:
-        nodes["syn"] = nir.LI(
-            tau=np.full(n, tau_syn, dtype=f32), r=ones, v_leak=zeros
-        )
+        nodes["syn"] = nir.LI(tau=np.full(n, tau_syn, dtype=f32), r=ones, v_leak=zeros)
         if kind == "lif":
             nodes["neurons"] = nir.LIF(
-                tau=tau_mem.astype(f32), r=ones, v_leak=zeros, v_threshold=ones,
+                tau=tau_mem.astype(f32),
+                r=ones,
+                v_leak=zeros,
+                v_threshold=ones,
                 v_reset=zeros,
             )
         else:
@@ -303,9 +304,7 @@ def from_nir(graph, label=None):
     if isinstance(neurons, nir.CubaLIF):
         tau_syn = _as_array(neurons.tau_syn, neurons.tau_mem.size)
         tau_mem = np.asarray(neurons.tau_mem, dtype=float).ravel()
-        r = _as_array(neurons.r, tau_mem.size) * _as_array(
-            neurons.w_in, tau_mem.size
-        )
+        r = _as_array(neurons.r, tau_mem.size) * _as_array(neurons.w_in, tau_mem.size)
         v_th = _as_array(neurons.v_threshold, tau_mem.size)
         v_leak = _as_array(neurons.v_leak, tau_mem.size)
         v_reset = _as_array(
@@ -361,9 +360,15 @@ def from_nir(graph, label=None):
     D = np.asarray(nodes["dec"].weight, dtype=float)
     R = np.asarray(nodes["readout"].weight, dtype=float)
     into = "syn" if has_li else "neurons"
-    for edge in [("input", "enc"), ("enc", into), ("neurons", "dec"),
-                 ("dec", "rec"), ("rec", into), ("neurons", "readout"),
-                 ("readout", "output")]:
+    for edge in [
+        ("input", "enc"),
+        ("enc", into),
+        ("neurons", "dec"),
+        ("dec", "rec"),
+        ("rec", into),
+        ("neurons", "readout"),
+        ("readout", "output"),
+    ]:
         if edge not in edges:
             raise ValidationError(
                 f"Not an LMU memory graph as written by to_nir: no edge {edge}",
@@ -375,12 +380,22 @@ def from_nir(graph, label=None):
         net.output = nengo.Node(size_in=R.shape[0], label="output")
         net.state = nengo.Node(size_in=D.shape[0], label="state")
         net.ensemble = nengo.Ensemble(
-            n, 1, neuron_type=neuron_type, gain=np.ones(n), bias=bias,
-            encoders=np.ones((n, 1)), eval_points=np.zeros((1, 1)), label="neurons",
+            n,
+            1,
+            neuron_type=neuron_type,
+            gain=np.ones(n),
+            bias=bias,
+            encoders=np.ones((n, 1)),
+            eval_points=np.zeros((1, 1)),
+            label="neurons",
         )
-        nengo.Connection(net.input, net.ensemble.neurons, transform=W_in, synapse=synapse)
+        nengo.Connection(
+            net.input, net.ensemble.neurons, transform=W_in, synapse=synapse
+        )
         nengo.Connection(net.ensemble.neurons, net.state, transform=D, synapse=None)
-        nengo.Connection(net.state, net.ensemble.neurons, transform=W_rec, synapse=synapse)
+        nengo.Connection(
+            net.state, net.ensemble.neurons, transform=W_rec, synapse=synapse
+        )
         nengo.Connection(net.ensemble.neurons, net.output, transform=R, synapse=None)
     return net
 

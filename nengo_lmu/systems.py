@@ -20,11 +20,11 @@ References
 import sys
 import warnings
 
+import nengo
 import numpy as np
 import scipy.linalg
 import scipy.signal
 import scipy.special
-import nengo
 from nengo.exceptions import ValidationError
 from nengo.params import EnumParam
 
@@ -230,9 +230,7 @@ def window_readout(
     """
     order = check_order(order)
     if not callable(function):
-        raise ValidationError(
-            f"Must be callable; got {function!r}", attr="function"
-        )
+        raise ValidationError(f"Must be callable; got {function!r}", attr="function")
     rng = np.random.RandomState(0) if rng is None else rng
     if process is None:
         A, B = lmu_matrices(order, 1.0)
@@ -332,7 +330,9 @@ class Realization:
         self.B = self.Tinv @ B
 
     def __repr__(self):
-        return f"Realization(order={self.order}, theta={self.theta}, name={self.name!r})"
+        return (
+            f"Realization(order={self.order}, theta={self.theta}, name={self.name!r})"
+        )
 
     def readout(self, r):
         """Rows decoding ``u(t - r theta)`` from this realization's state."""
@@ -399,7 +399,10 @@ class Realization:
                 obj=self,
             )
         return Realization(
-            self.order, self.theta, T=self.T * radii[None, :], name=self.name + "-scaled"
+            self.order,
+            self.theta,
+            T=self.T * radii[None, :],
+            name=self.name + "-scaled",
         )
 
 
@@ -506,6 +509,7 @@ def _warn_if_unstable(Ad, order, theta, dt, method):
             ">= 1): make theta/dt well above the order (e.g. > 4 * order) or use "
             "method='zoh'.",
             RuntimeWarning,
+            stacklevel=3,
         )
 
 

@@ -33,7 +33,9 @@ def test_feedforward_matches_paper_scale():
     """The paper's 1-D Poisson ensemble: error falls with m (its figure follows
     5/sqrt(m) in RMSE). 100 -> 1000 neurons should cut it by ~3.2; assert 2."""
     small = np.mean([analysis.measure_feedforward(100, seed=s)["rmse"] for s in (0, 1)])
-    large = np.mean([analysis.measure_feedforward(1000, seed=s)["rmse"] for s in (0, 1)])
+    large = np.mean(
+        [analysis.measure_feedforward(1000, seed=s)["rmse"] for s in (0, 1)]
+    )
     assert large < small / 2, (small, large)
     # same order of magnitude as the paper's reference line 5/sqrt(m)
     assert 0.2 * 5 / np.sqrt(1000) < large < 5 * 5 / np.sqrt(1000)
@@ -42,17 +44,26 @@ def test_feedforward_matches_paper_scale():
 def test_feedforward_subpopulations_agree_with_ensemble():
     """Sub-population decoding (linear in m) gives the same error as Nengo's
     single solve within seed noise (Poisson noise dominates)."""
-    e = [analysis.measure_feedforward(1500, seed=s, layout="ensemble")["rmse"]
-         for s in range(3)]
-    p = [analysis.measure_feedforward(1500, seed=s, layout="subpopulations")["rmse"]
-         for s in range(3)]
+    e = [
+        analysis.measure_feedforward(1500, seed=s, layout="ensemble")["rmse"]
+        for s in range(3)
+    ]
+    p = [
+        analysis.measure_feedforward(1500, seed=s, layout="subpopulations")["rmse"]
+        for s in range(3)
+    ]
     assert abs(np.mean(e) - np.mean(p)) < 0.25 * np.mean(e), (e, p)
 
 
 def small_grid():
     return analysis.make_grid(
-        "lmu", orders=(2,), neurons=(100, 200), neuron_types=("poisson",), seeds=2,
-        theta=0.2, duration=0.5,
+        "lmu",
+        orders=(2,),
+        neurons=(100, 200),
+        neuron_types=("poisson",),
+        seeds=2,
+        theta=0.2,
+        duration=0.5,
     )
 
 
@@ -102,11 +113,16 @@ def test_dask_cluster_matches_serial(tmp_path):
     runs = small_grid()[:2]
     serial = analysis.run_sweep(runs, str(tmp_path / "a.csv"), progress=False)
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        n_workers=2,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
         processes=True,
     ) as cluster:
         rows = analysis.run_sweep(
-            runs, str(tmp_path / "b.csv"), scheduler=cluster.scheduler_address,
+            runs,
+            str(tmp_path / "b.csv"),
+            scheduler=cluster.scheduler_address,
             progress=False,
         )
     assert_same_results(serial, rows)
@@ -116,16 +132,39 @@ def test_cli_small_run(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
         [
-            "scaling", "--orders", "1,2", "--neurons", "100,300", "--neuron-types",
-            "poisson", "--seeds", "2", "--theta", "0.2", "--duration", "0.5",
-            "--workers", "1", "--out", str(out), "--no-progress",
+            "scaling",
+            "--orders",
+            "1,2",
+            "--neurons",
+            "100,300",
+            "--neuron-types",
+            "poisson",
+            "--seeds",
+            "2",
+            "--theta",
+            "0.2",
+            "--duration",
+            "0.5",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--no-progress",
         ]
     )
     assert code == 0
     rows = analysis.read_results(str(out / "scaling.csv"))
     assert len(rows) == 8
-    for column in ["order", "n_neurons", "neuron_type", "seed", "nrmse", "rmse",
-                   "build_s", "run_s"]:
+    for column in [
+        "order",
+        "n_neurons",
+        "neuron_type",
+        "seed",
+        "nrmse",
+        "rmse",
+        "build_s",
+        "run_s",
+    ]:
         assert column in rows[0]
     assert (out / "scaling.png").stat().st_size > 10000
     assert (out / "scaling.svg").exists()
@@ -150,7 +189,8 @@ def test_cli_rejects_bad_options_before_work(tmp_path, argv, message):
     out = tmp_path / "never"
     proc = subprocess.run(
         [sys.executable, "-m", "nengo_lmu.cli", "scaling", "--out", str(out)] + argv,
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert message in proc.stderr

@@ -1,8 +1,8 @@
 """The trainable LMU cell: sequential (plain Nengo) and parallel (NengoDL) forms."""
 
+import nengo
 import numpy as np
 import pytest
-import nengo
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks import LMUCell
@@ -16,12 +16,29 @@ def run_cell(parallel, x, activation="tanh", **kwargs):
     with nengo.Network(seed=0) as net:
         if parallel:
             inp = nengo.Node(np.zeros(n_steps * input_d))
-            cell = LMUCell(8, 6, 20.0, input_d, parallel=True, n_steps=n_steps,
-                           seed=1, hidden_activation=activation, **kwargs)
+            cell = LMUCell(
+                8,
+                6,
+                20.0,
+                input_d,
+                parallel=True,
+                n_steps=n_steps,
+                seed=1,
+                hidden_activation=activation,
+                **kwargs,
+            )
         else:
             inp = nengo.Node(np.zeros(input_d))
-            cell = LMUCell(8, 6, 20.0, input_d, parallel=False, seed=1,
-                           hidden_activation=activation, **kwargs)
+            cell = LMUCell(
+                8,
+                6,
+                20.0,
+                input_d,
+                parallel=False,
+                seed=1,
+                hidden_activation=activation,
+                **kwargs,
+            )
         nengo.Connection(inp, cell.input, synapse=None)
         probe = nengo.Probe(cell.output)
     with nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False) as sim:
@@ -97,8 +114,16 @@ def test_frozen_memory_not_trained():
 
 def test_bad_arguments():
     with pytest.raises(ValidationError, match="parallel=True needs"):
-        LMUCell(4, 3, 10.0, 1, parallel=True, n_steps=5, memory_to_memory=True,
-                add_to_container=False)
+        LMUCell(
+            4,
+            3,
+            10.0,
+            1,
+            parallel=True,
+            n_steps=5,
+            memory_to_memory=True,
+            add_to_container=False,
+        )
     with pytest.raises(ValidationError, match="n_steps"):
         LMUCell(4, 3, 10.0, 1, parallel=True, add_to_container=False)
     with pytest.raises(ValidationError, match="hidden_activation"):
@@ -134,8 +159,9 @@ def test_both_forms_train_identically():
     x, y = tasks.permuted_sequences(x)[:300], y[:300]
     losses = []
     for parallel in (True, False):
-        trainer = tasks.Trainer(64, 16, 8, 64.0, batch_size=50, parallel=parallel,
-                                learning_rate=0.003)
+        trainer = tasks.Trainer(
+            64, 16, 8, 64.0, batch_size=50, parallel=parallel, learning_rate=0.003
+        )
         trainer.fit(x, y, epochs=2)
         losses.append(trainer.loss(x, y))
         trainer.close()
@@ -179,10 +205,13 @@ def test_memory_conv_is_the_lmu():
     for b in range(2):
         for c in range(3):
             # dlsim's x[t] excludes u[t]; the memory's m[t] includes it
-            _, _, x = dlsim((Ad, Bd, np.eye(order), np.zeros((order, 1)), 1.0),
-                            np.append(u[b, :, c], 0.0))
-            assert np.allclose(m[b, :, c * order:(c + 1) * order], x[1:],
-                               atol=1e-5, rtol=1e-4)
+            _, _, x = dlsim(
+                (Ad, Bd, np.eye(order), np.zeros((order, 1)), 1.0),
+                np.append(u[b, :, c], 0.0),
+            )
+            assert np.allclose(
+                m[b, :, c * order : (c + 1) * order], x[1:], atol=1e-5, rtol=1e-4
+            )
 
 
 def test_memory_conv_bad_arguments():

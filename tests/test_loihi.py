@@ -1,8 +1,8 @@
 """Loihi through nengo-loihi: the emulator here, hardware where nxsdk is present."""
 
+import nengo
 import numpy as np
 import pytest
-import nengo
 from nengo.exceptions import ValidationError
 
 nengo_loihi = pytest.importorskip("nengo_loihi")
@@ -49,10 +49,16 @@ def test_chip_wired_variant_beats_standard():
     as the one 20 ms synapse, 500 Hz host-input neurons, 100-120 Hz rates:
     measured 0.117 against 0.369 for the standard wiring (25 trials of 5 s; thesis
     emulator 0.145-0.151)."""
-    chip = [measure_delay_trial(seed=s, simulator="nengo_loihi", variant="chip",
-                                duration=2.0)["nrmse"] for s in (0, 1)]
-    standard = [measure_delay_trial(seed=s, simulator="nengo_loihi",
-                                    duration=2.0)["nrmse"] for s in (0, 1)]
+    chip = [
+        measure_delay_trial(
+            seed=s, simulator="nengo_loihi", variant="chip", duration=2.0
+        )["nrmse"]
+        for s in (0, 1)
+    ]
+    standard = [
+        measure_delay_trial(seed=s, simulator="nengo_loihi", duration=2.0)["nrmse"]
+        for s in (0, 1)
+    ]
     assert np.mean(chip) < 0.3, chip
     assert np.mean(chip) < 0.75 * np.mean(standard), (chip, standard)
     with pytest.raises(ValidationError, match="nengo_loihi only"):
@@ -65,10 +71,12 @@ def test_neuron_to_neuron_recurrence():
     factory = lambda o, t, n, dt, p: loihi.thesis_memory(  # noqa: E731
         o, t, n, dt, p, recurrent="weights"
     )
-    reference = measure_delay_trial(seed=0, simulator="nengo", duration=2.0,
-                                    memory_factory=factory)
-    emulator = measure_delay_trial(seed=0, simulator="nengo_loihi", duration=2.0,
-                                   memory_factory=factory)
+    reference = measure_delay_trial(
+        seed=0, simulator="nengo", duration=2.0, memory_factory=factory
+    )
+    emulator = measure_delay_trial(
+        seed=0, simulator="nengo_loihi", duration=2.0, memory_factory=factory
+    )
     assert reference["nrmse"] < 0.12
     assert np.isfinite(emulator["nrmse"])
     with pytest.raises(ValidationError, match="recurrent"):
@@ -85,7 +93,7 @@ def test_poisson_memory_off_chip_matches_nengo():
     """A Poisson memory marked off-chip runs in nengo_loihi's Simulator beside an
     on-chip ensemble, and is the same memory (the host runs it like Nengo; only
     the Poisson random numbers differ)."""
-    order, theta, dt = 3, 0.5, 0.001
+    order, theta = 3, 0.5
 
     def build():
         with nengo.Network(seed=0) as net:
@@ -98,8 +106,10 @@ def test_poisson_memory_off_chip_matches_nengo():
             nengo.Connection(u, on_chip)
             exact = nengo.Node(LegendreMemory(order, theta), size_in=1)
             nengo.Connection(u, exact, synapse=None)
-            probes = (nengo.Probe(memory.output, synapse=0.02),
-                      nengo.Probe(exact, synapse=0.02))
+            probes = (
+                nengo.Probe(memory.output, synapse=0.02),
+                nengo.Probe(exact, synapse=0.02),
+            )
         return net, memory, probes
 
     net, memory, (p, pe) = build()
@@ -117,8 +127,13 @@ def test_poisson_memory_off_chip_matches_nengo():
 def test_poisson_on_chip_error():
     with nengo.Network(seed=0) as net:
         u = nengo.Node(0.5)
-        memory = LMUMemory(3, 0.5, 300, neuron_type=nengo.PoissonSpiking(nengo.LIFRate()),
-                           layout="ensemble")
+        memory = LMUMemory(
+            3,
+            0.5,
+            300,
+            neuron_type=nengo.PoissonSpiking(nengo.LIFRate()),
+            layout="ensemble",
+        )
         nengo.Connection(u, memory.input, synapse=None)
     with pytest.raises(nengo.exceptions.BuildError, match="off-chip"):
         nengo_loihi.Simulator(net, progress_bar=False)
@@ -127,7 +142,9 @@ def test_poisson_on_chip_error():
 def test_cli_loihi_table(capsys):
     assert main(["loihi", "--trials", "2", "--duration", "1.0"]) == 0
     out = capsys.readouterr().out
-    lines = [line for line in out.splitlines() if "reference" in line or "emulator" in line]
+    lines = [
+        line for line in out.splitlines() if "reference" in line or "emulator" in line
+    ]
     assert any(line.startswith("reference") for line in lines)
     assert any(line.startswith("emulator") for line in lines)
     assert any("chip-wired" in line for line in lines)
@@ -142,8 +159,9 @@ def test_chip_limits():
     # 384 neurons: one core, plus one for 60 decode neurons
     assert loihi.check_fits(loihi.thesis_memory(3, 0.1, 384)) == 2
     # 131,072 neurons (128 cores' worth) plus decode neurons overflow one chip
-    big = LMUMemory(3, 0.1, 131_072, layout="ensemble", add_to_container=False,
-                    radii=1.0)
+    big = LMUMemory(
+        3, 0.1, 131_072, layout="ensemble", add_to_container=False, radii=1.0
+    )
     with pytest.raises(ValidationError, match="needs about 129 Loihi cores.*128"):
         loihi.check_fits(big)
     assert loihi.check_fits(big, n_chips=2) == 129

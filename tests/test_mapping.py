@@ -1,8 +1,8 @@
 """Principle 3: the mapped system, driven through the synapse, is the original."""
 
+import nengo
 import numpy as np
 import pytest
-import nengo
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import lmu_matrices, realize, simulate_memory
@@ -37,8 +37,12 @@ def test_discrete_lowpass_exact(tau, realization):
     real = realize(order, theta, realization)
     A_H, B_H = principle3(real.A, real.B, nengo.Lowpass(tau), "discrete", dt=dt)
     u, x = run_through_synapse(
-        A_H, B_H, nengo.Lowpass(tau), nengo.processes.WhiteSignal(2, high=4, seed=1),
-        dt, 1.0,
+        A_H,
+        B_H,
+        nengo.Lowpass(tau),
+        nengo.processes.WhiteSignal(2, high=4, seed=1),
+        dt,
+        1.0,
     )
     m = simulate_memory(u, order, theta, dt=dt)[:, 0, :]
     assert rel_error(real.to_legendre(x[1:]), m[:-1]) < 1e-6
@@ -112,8 +116,12 @@ def test_continuous_converges_as_dt_shrinks():
     errors = []
     for dt in [1e-3, 1e-4]:
         u, x = run_through_synapse(
-            A_H, B_H, nengo.Lowpass(tau),
-            nengo.processes.WhiteSignal(2, high=3, seed=1), dt, 1.0,
+            A_H,
+            B_H,
+            nengo.Lowpass(tau),
+            nengo.processes.WhiteSignal(2, high=3, seed=1),
+            dt,
+            1.0,
         )
         m = simulate_memory(u, order, theta, dt=dt)[:, 0, :]
         errors.append(rel_error(x[1:], m[:-1]))

@@ -1,8 +1,8 @@
 """The spiking memory against the exact memory, in every backend."""
 
+import nengo
 import numpy as np
 import pytest
-import nengo
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import LegendreMemory, legendre_readout, window_readout
@@ -179,8 +179,14 @@ def test_nengo_loihi_emulator_runs(neuron_type):
     (nengo: 0.06-0.14)."""
     pytest.importorskip("nengo_loihi")
     result = measure_memory(
-        3, 0.5, 300, neuron_type=neuron_type, seed=0, duration=1.0,
-        simulator="nengo_loihi", layout="ensemble",
+        3,
+        0.5,
+        300,
+        neuron_type=neuron_type,
+        seed=0,
+        duration=1.0,
+        simulator="nengo_loihi",
+        layout="ensemble",
     )
     assert result["nrmse"] < 0.6, result["nrmse"]
 
@@ -191,7 +197,12 @@ def test_nengo_loihi_poisson_error_says_off_chip():
 
     with pytest.raises(BuildError, match="cannot be simulated on Loihi.*off-chip"):
         measure_memory(
-            3, 0.5, 300, neuron_type=POISSON, duration=0.6, simulator="nengo_loihi",
+            3,
+            0.5,
+            300,
+            neuron_type=POISSON,
+            duration=0.6,
+            simulator="nengo_loihi",
             layout="ensemble",
         )
 

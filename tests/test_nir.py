@@ -4,9 +4,9 @@ import os
 import subprocess
 import sys
 
+import nengo
 import numpy as np
 import pytest
-import nengo
 from nengo.exceptions import ValidationError
 
 nir = pytest.importorskip("nir")
@@ -32,8 +32,9 @@ def run_memory(neuron_type, dt, t, n=600, layout="auto", order=3, theta=0.5):
     )
     with nengo.Network(seed=1) as net:
         u_node = nengo.Node(nengo.processes.PresentInput(u, dt))
-        memory = LMUMemory(order, theta, n, neuron_type=neuron_type, dt=dt,
-                           layout=layout)
+        memory = LMUMemory(
+            order, theta, n, neuron_type=neuron_type, dt=dt, layout=layout
+        )
         nengo.Connection(u_node, memory.input, synapse=None)
         exact = nengo.Node(LegendreMemory(order, theta), size_in=1)
         nengo.Connection(u_node, exact, synapse=None)
@@ -50,7 +51,13 @@ def test_graph_structure(layout):
     memory, sim, *_ = run_memory(LIF0, 0.001, 0.05, n=300, layout=layout)
     graph = lmu_nir.to_nir(memory, sim=sim)
     assert set(graph.nodes) == {
-        "input", "enc", "neurons", "dec", "rec", "readout", "output"
+        "input",
+        "enc",
+        "neurons",
+        "dec",
+        "rec",
+        "readout",
+        "output",
     }
     assert ("rec", "neurons") in graph.edges and ("neurons", "dec") in graph.edges
     neurons = graph.nodes["neurons"]
@@ -66,10 +73,14 @@ def test_graph_structure(layout):
     assert np.allclose(graph.nodes["enc"].bias, biases, rtol=1e-6)
     if layout == "ensemble":
         (ens,) = memory.all_ensembles
-        to_state = [c for c in memory.all_connections
-                    if c.pre_obj is ens and c.post_obj is memory.state][0]
-        assert np.allclose(graph.nodes["dec"].weight, sim.data[to_state].weights,
-                           rtol=1e-5, atol=1e-9)
+        to_state = [
+            c
+            for c in memory.all_connections
+            if c.pre_obj is ens and c.post_obj is memory.state
+        ][0]
+        assert np.allclose(
+            graph.nodes["dec"].weight, sim.data[to_state].weights, rtol=1e-5, atol=1e-9
+        )
         # recurrent weights = scaled encoders @ A_H, Principle 3's transform
         expected = sim.data[ens].scaled_encoders @ memory.recurrent_transform
         assert np.allclose(graph.nodes["rec"].weight, expected, rtol=1e-5)
@@ -104,9 +115,10 @@ def test_file_round_trip(tmp_path):
     s = slice(500, None)
     assert nrmse(sim2.data[p][s], y[s]) < 0.06
     # and both are the memory
-    assert nrmse(sim2.data[p][s], exact[s.start - 1 : -1]) < 1.2 * nrmse(
-        y[s], exact[s.start - 1 : -1]
-    ) + 0.02
+    assert (
+        nrmse(sim2.data[p][s], exact[s.start - 1 : -1])
+        < 1.2 * nrmse(y[s], exact[s.start - 1 : -1]) + 0.02
+    )
 
 
 def test_norse_matches_nengo(tmp_path):
@@ -127,9 +139,18 @@ def test_norse_matches_nengo(tmp_path):
     lmu_nir.write(memory, graph_path, sim=sim)
     np.save(u_path, u)
     proc = subprocess.run(
-        [NIR_PYTHON, os.path.join(ROOT, "hardware", "nir_norse_run.py"),
-         str(graph_path), str(u_path), str(out_path), "--dt", str(dt)],
-        capture_output=True, text=True, check=False,
+        [
+            NIR_PYTHON,
+            os.path.join(ROOT, "hardware", "nir_norse_run.py"),
+            str(graph_path),
+            str(u_path),
+            str(out_path),
+            "--dt",
+            str(dt),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     raw = np.load(out_path, allow_pickle=False)["output"]
@@ -141,8 +162,22 @@ def test_norse_matches_nengo(tmp_path):
 
 def test_cli_export(tmp_path, capsys):
     out = tmp_path / "memory.nir"
-    assert main(["export", "--format", "nir", "--order", "4", "--neurons", "400",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--format",
+                "nir",
+                "--order",
+                "4",
+                "--neurons",
+                "400",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     graph = nir.read(str(out))
     assert graph.nodes["dec"].weight.shape == (4, 400)
     assert "wrote" in capsys.readouterr().out
@@ -167,8 +202,15 @@ def test_clear_errors(neuron_type, pattern):
 def test_bad_arguments():
     with pytest.raises(ValidationError, match="Must be an LMUMemory"):
         lmu_nir.to_nir(nengo.Network(add_to_container=False))
-    memory = LMUMemory(3, 0.5, 300, neuron_type=LIF0, mapping="continuous",
-                       synapse=nengo.Alpha(0.05), add_to_container=False)
+    memory = LMUMemory(
+        3,
+        0.5,
+        300,
+        neuron_type=LIF0,
+        mapping="continuous",
+        synapse=nengo.Alpha(0.05),
+        add_to_container=False,
+    )
     with pytest.raises(ValidationError, match="Lowpass"):
         lmu_nir.to_nir(memory)
     memory = LMUMemory(3, 0.5, 300, neuron_type=LIF0, add_to_container=False)
@@ -183,6 +225,7 @@ def test_bad_arguments():
 def test_import_is_lazy():
     """nengo_lmu.nir imports `nir` only, not torch."""
     code = "import sys, nengo_lmu.nir; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "False"

@@ -42,7 +42,9 @@ def test_docstring_examples_run():
     from nengo_lmu import mapping, systems
 
     for module in (systems, mapping):
-        result = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+        result = doctest.testmod(
+            module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS
+        )
         assert result.attempted > 0 and result.failed == 0, (module.__name__, result)
 
 

@@ -1,12 +1,13 @@
 """The LMU as a linear system, checked against closed forms and scipy."""
 
+import math
 import warnings
 
+import nengo
 import numpy as np
 import pytest
 import scipy.interpolate
 import scipy.signal
-import nengo
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import (
@@ -59,7 +60,7 @@ def test_transfer_function_is_pade_delay(order):
     theta = 0.3
     A, B = lmu_matrices(order, theta)
     C = legendre_readout(order, 1.0)
-    taylor = [(-1.0) ** k / np.math.factorial(k) for k in range(2 * order)]
+    taylor = [(-1.0) ** k / math.factorial(k) for k in range(2 * order)]
     p, q = scipy.interpolate.pade(taylor, order, order - 1)
     for s in [0.1j, 1j, 3.0 + 2j, 20j]:
         H = (C @ np.linalg.solve(s * np.eye(order) - A, B)).item()
@@ -190,9 +191,7 @@ def test_window_readout_derivative_and_max():
     W_dx = window_readout(order, lambda w: (w[-1] - w[-2]) / step, n_points=n_points)
     process = nengo.processes.WhiteSignal(20.0, high=1.0, rms=0.5)
     W_max = window_readout(order, np.max, process=process)
-    u = process.run_steps(
-        20000, dt=dt, rng=np.random.RandomState(0)
-    )
+    u = process.run_steps(20000, dt=dt, rng=np.random.RandomState(0))
     m = simulate_memory(u, order, theta, dt=dt)[3000:, 0, :]
     r = np.linspace(1, 0, n_points)
     windows = m @ legendre_readout(order, r).T
@@ -227,7 +226,8 @@ def test_realizations_preserve_the_system():
         xs = np.array(xs)
         assert np.allclose(real.to_legendre(xs), m, atol=1e-8), name
         assert np.allclose(
-            xs @ real.readout([0.3, 1.0]).T, m @ legendre_readout(order, [0.3, 1]).T,
+            xs @ real.readout([0.3, 1.0]).T,
+            m @ legendre_readout(order, [0.3, 1]).T,
             atol=1e-8,
         ), name
 

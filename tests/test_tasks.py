@@ -46,7 +46,9 @@ def test_missing_data_says_what_to_do(tmp_path):
         tasks.load_mnist(str(tmp_path / "nowhere"))
     with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
         tasks.load_mnist(str(tmp_path))  # an empty folder
-    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+    with pytest.raises(
+        FileNotFoundError, match="apt-get install dataset-fashion-mnist"
+    ):
         tasks.load_fashion(str(tmp_path / "nowhere"))
     bad = tmp_path / "bad-idx"
     bad.write_bytes(b"\x01\x02\x03\x04")
@@ -83,8 +85,9 @@ def test_digits_training_learns_and_resumes(tmp_path):
     x_test = tasks.permuted_sequences(x_test)[:100]
     y_test = y_test[:100]
     folder = str(tmp_path / "ckpt")
-    trainer = tasks.Trainer(64, 32, 16, 64.0, batch_size=50, checkpoint_dir=folder,
-                            learning_rate=0.003)
+    trainer = tasks.Trainer(
+        64, 32, 16, 64.0, batch_size=50, checkpoint_dir=folder, learning_rate=0.003
+    )
     before = trainer.loss(x_train, y_train)
     trainer.fit(x_train, y_train, epochs=2)
     after = trainer.loss(x_train, y_train)
@@ -131,8 +134,10 @@ def test_cli_train_unknown_task(capsys):
 
 
 def test_cli_train_missing_mnist(capsys):
-    assert main(["train", "psmnist", "--dataset", "mnist", "--data-path",
-                 "/nonexistent"]) == 2
+    assert (
+        main(["train", "psmnist", "--dataset", "mnist", "--data-path", "/nonexistent"])
+        == 2
+    )
     assert "cannot be downloaded" in capsys.readouterr().err
 
 
@@ -150,9 +155,16 @@ def test_spiking_conversion(hidden_to_hidden):
     x_train = tasks.permuted_sequences(x_train)
     x_test = tasks.permuted_sequences(x_test)[:50]
     y_test = y_test[:50]
-    trainer = tasks.Trainer(64, 32, 16, 64.0, batch_size=50, learning_rate=0.003,
-                            hidden_activation="relu",
-                            hidden_to_hidden=hidden_to_hidden)
+    trainer = tasks.Trainer(
+        64,
+        32,
+        16,
+        64.0,
+        batch_size=50,
+        learning_rate=0.003,
+        hidden_activation="relu",
+        hidden_to_hidden=hidden_to_hidden,
+    )
     trainer.fit(x_train, y_train, epochs=4)
     logits = trainer.sim.predict(trainer._data(x_test), n_steps=1, verbose=0)[
         trainer.probe
@@ -161,22 +173,27 @@ def test_spiking_conversion(hidden_to_hidden):
     trainer.close()
     assert ("W_h" in weights) == hidden_to_hidden
     for hold in (1, 3):
-        net, _, probe = tasks.spiking_classifier(weights, 16, 64.0, 64, spiking=False,
-                                                 steps_per_sample=hold)
-        _, outputs = tasks.spiking_accuracy(net, probe, x_test[:3], y_test[:3],
-                                            return_outputs=True)
+        net, _, probe = tasks.spiking_classifier(
+            weights, 16, 64.0, 64, spiking=False, steps_per_sample=hold
+        )
+        _, outputs = tasks.spiking_accuracy(
+            net, probe, x_test[:3], y_test[:3], return_outputs=True
+        )
         assert np.allclose(outputs, logits[:3], atol=1e-4, rtol=1e-4), hold
     rate_accuracy = np.mean(np.argmax(logits, -1) == y_test)
-    net, _, probe = tasks.spiking_classifier(weights, 16, 64.0, 64,
-                                             steps_per_sample=20)
+    net, _, probe = tasks.spiking_classifier(weights, 16, 64.0, 64, steps_per_sample=20)
     spiking = tasks.spiking_accuracy(net, probe, x_test[:30], y_test[:30])
     assert rate_accuracy > 0.6, rate_accuracy
     assert spiking > 0.5, (spiking, rate_accuracy)  # chance is 0.1
 
 
 def test_spiking_classifier_errors():
-    weights = {"W_m": np.zeros((2, 2)), "e_x": np.zeros((2, 1)),
-               "bias": np.zeros(2), "W_out": np.zeros((3, 2))}
+    weights = {
+        "W_m": np.zeros((2, 2)),
+        "e_x": np.zeros((2, 1)),
+        "bias": np.zeros(2),
+        "W_out": np.zeros((3, 2)),
+    }
     with pytest.raises(ValueError, match="neuron must be"):
         tasks.spiking_classifier(weights, 2, 1.0, 4, neuron="tanh")
     with pytest.raises(ValueError, match="steps_per_sample must be"):
@@ -193,8 +210,9 @@ def test_window_sample():
     with nengo.Network() as net:
         u = nengo.Node(lambda t: signal[int(round(t / 0.001))] * np.array([1, -2]))
         last = nengo.Node(tasks.WindowSample(hold, "last"), size_in=2, size_out=2)
-        mean = nengo.Node(tasks.WindowSample(hold, "mean", start=2), size_in=2,
-                          size_out=2)
+        mean = nengo.Node(
+            tasks.WindowSample(hold, "mean", start=2), size_in=2, size_out=2
+        )
         for node in (last, mean):
             nengo.Connection(u, node, synapse=tasks.ONE_STEP)
         p_last, p_mean = nengo.Probe(last), nengo.Probe(mean)
@@ -228,15 +246,21 @@ def test_spiking_accuracy_rebuilds_without_reset():
             super().reset(seed=seed)
 
     rng = np.random.RandomState(0)
-    weights = {"e_x": np.ones((1, 1)), "W_m": rng.randn(8, 4),
-               "W_x": rng.randn(8, 1), "W_h": 0.1 * rng.randn(8, 8),
-               "bias": rng.rand(8), "W_out": rng.randn(3, 8)}
+    weights = {
+        "e_x": np.ones((1, 1)),
+        "W_m": rng.randn(8, 4),
+        "W_x": rng.randn(8, 1),
+        "W_h": 0.1 * rng.randn(8, 8),
+        "bias": rng.rand(8),
+        "W_out": rng.randn(3, 8),
+    }
     net, _, probe = tasks.spiking_classifier(weights, 4, 6.0, 6, steps_per_sample=5)
     x = rng.rand(3, 6, 1)
     y = [0, 1, 2]
     acc, out = tasks.spiking_accuracy(net, probe, x, y, return_outputs=True)
-    acc2, out2 = tasks.spiking_accuracy(net, probe, x, y, return_outputs=True,
-                                        simulator=NoReset)
+    acc2, out2 = tasks.spiking_accuracy(
+        net, probe, x, y, return_outputs=True, simulator=NoReset
+    )
     assert NoReset.built == 3
     assert acc == acc2 and np.allclose(out, out2)
     assert out.shape == (3, 3) and np.all(np.isfinite(out))
@@ -248,15 +272,26 @@ def test_spiking_classifier_calibration():
     import nengo
 
     rng = np.random.RandomState(1)
-    weights = {"e_x": np.ones((1, 1)), "W_m": rng.randn(8, 4),
-               "W_x": rng.randn(8, 1), "W_h": 0.1 * rng.randn(8, 8),
-               "bias": rng.rand(8), "W_out": rng.randn(3, 8)}
+    weights = {
+        "e_x": np.ones((1, 1)),
+        "W_m": rng.randn(8, 4),
+        "W_x": rng.randn(8, 1),
+        "W_h": 0.1 * rng.randn(8, 8),
+        "bias": rng.rand(8),
+        "W_out": rng.randn(3, 8),
+    }
     x = 3 * rng.rand(4, 6, 1)
     outputs = []
     for calibration in (None, x):
-        net, _, probe = tasks.spiking_classifier(weights, 4, 6.0, 6, spiking=False,
-                                                 steps_per_sample=2,
-                                                 calibration=calibration)
+        net, _, probe = tasks.spiking_classifier(
+            weights,
+            4,
+            6.0,
+            6,
+            spiking=False,
+            steps_per_sample=2,
+            calibration=calibration,
+        )
         nodes = {node.label: node for node in net.all_nodes}
         with net:
             p_held = nengo.Probe(nodes["input and memory, held"])

@@ -1,5 +1,14 @@
 """Training tasks for LMU networks in NengoDL: data, models, training with checkpoints.
 
+This package holds what the tasks share (data loaders, the classifier, the
+resumable `Trainer`, spiking conversion); each task is a submodule with a
+``main(argv)`` run by ``nengo-lmu train <task>``:
+
+- `nengo_lmu.tasks.psmnist`: permuted sequential MNIST / Fashion-MNIST / 8x8 digits.
+- `nengo_lmu.tasks.mackey_glass`: Mackey-Glass prediction (LMU, LSTM, hybrid).
+- `nengo_lmu.tasks.capacity`: memory capacity against window length.
+- `nengo_lmu.tasks.spiking_digits`: a trained classifier converted to spiking.
+
 Data never comes from the network: MNIST is read from a local path (IDX files or
 Keras' ``mnist.npz``), Fashion-MNIST from Debian's ``dataset-fashion-mnist``
 package, and the 8x8 digits from scikit-learn. Importing this module imports
@@ -20,8 +29,14 @@ IDX_FILES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4",
-              0x0E: ">f8"}
+IDX_DTYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
 
 MISSING_MNIST = (
     "MNIST cannot be downloaded here. Put the four MNIST IDX files "
@@ -43,7 +58,9 @@ def read_idx(path):
     if dtype is None:
         raise ValueError(f"{path}: unknown IDX element type 0x{data[2]:02x}")
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
     array = np.frombuffer(data, dtype=dtype, offset=4 + 4 * ndim)
     if array.size != int(np.prod(shape)):
         raise ValueError(f"{path}: expected {shape} elements, found {array.size}")
@@ -70,7 +87,7 @@ def _find(folder, name):
 
 
 def load_idx_folder(folder, what="MNIST"):
-    """``(x_train, y_train), (x_test, y_test)`` from the four IDX files in ``folder``."""
+    """``(x_train, y_train), (x_test, y_test)`` from the four IDX files in a folder."""
     paths = {key: _find(folder, name) for key, name in IDX_FILES.items()}
     missing = [IDX_FILES[k] for k, p in paths.items() if p is None]
     if missing:
@@ -135,8 +152,17 @@ def permuted_sequences(images, permutation_seed=92):
     return flat[:, permutation, None]
 
 
-def build_classifier(n_steps, units, order, theta, n_classes=10, parallel=True,
-                     hidden_activation="tanh", seed=0, hidden_to_hidden=True):
+def build_classifier(
+    n_steps,
+    units,
+    order,
+    theta,
+    n_classes=10,
+    parallel=True,
+    hidden_activation="tanh",
+    seed=0,
+    hidden_to_hidden=True,
+):
     """An LMUCell with a linear readout of the last step's hidden state.
 
     Returns ``(network, input_node, output_probe)``; in the parallel form the
@@ -147,20 +173,43 @@ def build_classifier(n_steps, units, order, theta, n_classes=10, parallel=True,
     with nengo.Network(seed=seed) as net:
         if parallel:
             inp = nengo.Node(np.zeros(n_steps))
-            cell = LMUCell(units, order, theta, 1, input_to_hidden=True, parallel=True,
-                           n_steps=n_steps, hidden_activation=hidden_activation,
-                           hidden_to_hidden=hidden_to_hidden, seed=seed)
+            cell = LMUCell(
+                units,
+                order,
+                theta,
+                1,
+                input_to_hidden=True,
+                parallel=True,
+                n_steps=n_steps,
+                hidden_activation=hidden_activation,
+                hidden_to_hidden=hidden_to_hidden,
+                seed=seed,
+            )
             last = cell.output[(n_steps - 1) * units :]
         else:
             inp = nengo.Node(np.zeros(1))
-            cell = LMUCell(units, order, theta, 1, input_to_hidden=True,
-                           parallel=False, hidden_activation=hidden_activation,
-                           hidden_to_hidden=hidden_to_hidden, seed=seed)
+            cell = LMUCell(
+                units,
+                order,
+                theta,
+                1,
+                input_to_hidden=True,
+                parallel=False,
+                hidden_activation=hidden_activation,
+                hidden_to_hidden=hidden_to_hidden,
+                seed=seed,
+            )
             last = cell.output
         nengo.Connection(inp, cell.input, synapse=None)
         out = nengo.Node(size_in=n_classes)
-        net.readout = nengo.Connection(last, out, synapse=None, transform=glorot_uniform(
-            (n_classes, units), np.random.RandomState(seed + 1)))
+        net.readout = nengo.Connection(
+            last,
+            out,
+            synapse=None,
+            transform=glorot_uniform(
+                (n_classes, units), np.random.RandomState(seed + 1)
+            ),
+        )
         probe = nengo.Probe(out)
     net.cell = cell
     return net, inp, probe
@@ -222,9 +271,20 @@ class Trainer:
         ``seed`` and the epoch).
     """
 
-    def __init__(self, n_steps, units, order, theta, batch_size=100, parallel=True,
-                 learning_rate=0.001, checkpoint_dir=None, seed=0,
-                 hidden_activation="tanh", hidden_to_hidden=True):
+    def __init__(
+        self,
+        n_steps,
+        units,
+        order,
+        theta,
+        batch_size=100,
+        parallel=True,
+        learning_rate=0.001,
+        checkpoint_dir=None,
+        seed=0,
+        hidden_activation="tanh",
+        hidden_to_hidden=True,
+    ):
         import nengo_dl  # pylint: disable=import-outside-toplevel
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
@@ -233,17 +293,26 @@ class Trainer:
         self.order, self.theta, self.units = order, theta, units
         self.hidden_activation = hidden_activation
         self.net, self.inp, self.probe = build_classifier(
-            n_steps, units, order, theta, parallel=parallel, seed=seed,
-            hidden_activation=hidden_activation, hidden_to_hidden=hidden_to_hidden,
+            n_steps,
+            units,
+            order,
+            theta,
+            parallel=parallel,
+            seed=seed,
+            hidden_activation=hidden_activation,
+            hidden_to_hidden=hidden_to_hidden,
         )
         with self.net:
             nengo_dl.configure_settings(stateful=False, keep_history=False)
-        self.sim = nengo_dl.Simulator(self.net, minibatch_size=batch_size,
-                                      progress_bar=False)
+        self.sim = nengo_dl.Simulator(
+            self.net, minibatch_size=batch_size, progress_bar=False
+        )
         self.optimizer = tf.optimizers.Adam(learning_rate)
         self.sim.compile(
             optimizer=self.optimizer,
-            loss={self.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            loss={
+                self.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)
+            },
             metrics={self.probe: "accuracy"},
         )
         self.checkpoint_dir = checkpoint_dir
@@ -275,9 +344,14 @@ class Trainer:
         while self.state["epochs_done"] < epochs:
             rng = np.random.RandomState([self.seed, self.state["epochs_done"]])
             order = rng.permutation(len(x))  # reproducible shuffling, per epoch
-            history = self.sim.fit(self._data(x[order]), self._targets(y[order]),
-                                   epochs=1, verbose=verbose, n_steps=self._steps(),
-                                   shuffle=False)
+            history = self.sim.fit(
+                self._data(x[order]),
+                self._targets(y[order]),
+                epochs=1,
+                verbose=verbose,
+                n_steps=self._steps(),
+                shuffle=False,
+            )
             self.state["epochs_done"] += 1
             self.state["history"].append(
                 {k: float(v[-1]) for k, v in history.history.items()}
@@ -288,8 +362,9 @@ class Trainer:
 
     def loss(self, x, y):
         """Mean cross-entropy on ``(x, y)`` (whole batches)."""
-        result = self.sim.evaluate(self._data(x), self._targets(y), verbose=0,
-                                   n_steps=self._steps())
+        result = self.sim.evaluate(
+            self._data(x), self._targets(y), verbose=0, n_steps=self._steps()
+        )
         return float(result["loss"])
 
     def accuracy(self, x, y):
@@ -370,8 +445,18 @@ class WindowSample(nengo.Process):
 ONE_STEP = nengo.synapses.LinearFilter([1], [1], analog=False)
 
 
-def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale=100.0,
-                       steps_per_sample=10, dt=0.001, spiking=True, calibration=None):
+def spiking_classifier(
+    weights,
+    order,
+    theta,
+    n_steps,
+    neuron="relu",
+    rate_scale=100.0,
+    steps_per_sample=10,
+    dt=0.001,
+    spiking=True,
+    calibration=None,
+):
     """A trained LMU classifier rebuilt in plain Nengo, with spiking hidden neurons.
 
     The network runs in windows of ``steps_per_sample`` simulator steps, one per
@@ -405,23 +490,31 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
 
     if neuron == "relu":
         scale = rate_scale
-        neuron_type = (nengo.SpikingRectifiedLinear(amplitude=1.0 / scale) if spiking
-                       else nengo.RectifiedLinear(amplitude=1.0 / scale))
+        neuron_type = (
+            nengo.SpikingRectifiedLinear(amplitude=1.0 / scale)
+            if spiking
+            else nengo.RectifiedLinear(amplitude=1.0 / scale)
+        )
     elif neuron == "lif":
         scale = 1.0
-        neuron_type = (nengo.LIF(amplitude=1.0 / 63.0) if spiking
-                       else nengo.LIFRate(amplitude=1.0 / 63.0))
+        neuron_type = (
+            nengo.LIF(amplitude=1.0 / 63.0)
+            if spiking
+            else nengo.LIFRate(amplitude=1.0 / 63.0)
+        )
     else:
         raise ValueError(f"neuron must be 'relu' or 'lif'; got {neuron!r}")
     hold = int(steps_per_sample)
     if hold < 1:
-        raise ValueError(f"steps_per_sample must be a positive integer; got "
-                         f"{steps_per_sample!r}")
+        raise ValueError(
+            f"steps_per_sample must be a positive integer; got {steps_per_sample!r}"
+        )
     units = weights["W_m"].shape[0]
     held_scale, count_scale = np.ones(order + 1), np.ones(units)
     if calibration is not None:
-        held_scale, count_scale = _host_signal_ranges(weights, order, theta, n_steps,
-                                                      neuron, calibration, dt)
+        held_scale, count_scale = _host_signal_ranges(
+            weights, order, theta, n_steps, neuron, calibration, dt
+        )
     current = {"sequence": np.zeros(n_steps)}
 
     def present(t):
@@ -433,31 +526,64 @@ def spiking_classifier(weights, order, theta, n_steps, neuron="relu", rate_scale
         inp = nengo.Node(present, size_out=1, label="input")
         memory = nengo.Node(LegendreMemory(order, theta * hold * dt), size_in=1)
         nengo.Connection(inp, memory, transform=weights["e_x"], synapse=None)
-        held = nengo.Node(WindowSample(hold, "last"), size_in=order + 1,
-                          size_out=order + 1, label="input and memory, held")
-        nengo.Connection(memory, held[:order], synapse=ONE_STEP,
-                         transform=np.diag(1 / held_scale[:order]))
-        nengo.Connection(inp, held[order:], synapse=ONE_STEP,
-                         transform=1 / held_scale[order:, None])
-        hidden = nengo.Ensemble(units, 1, neuron_type=neuron_type,
-                                gain=np.ones(units), bias=scale * weights["bias"])
-        nengo.Connection(held[:order], hidden.neurons, synapse=None,
-                         transform=scale * weights["W_m"] * held_scale[:order])
+        held = nengo.Node(
+            WindowSample(hold, "last"),
+            size_in=order + 1,
+            size_out=order + 1,
+            label="input and memory, held",
+        )
+        nengo.Connection(
+            memory,
+            held[:order],
+            synapse=ONE_STEP,
+            transform=np.diag(1 / held_scale[:order]),
+        )
+        nengo.Connection(
+            inp, held[order:], synapse=ONE_STEP, transform=1 / held_scale[order:, None]
+        )
+        hidden = nengo.Ensemble(
+            units,
+            1,
+            neuron_type=neuron_type,
+            gain=np.ones(units),
+            bias=scale * weights["bias"],
+        )
+        nengo.Connection(
+            held[:order],
+            hidden.neurons,
+            synapse=None,
+            transform=scale * weights["W_m"] * held_scale[:order],
+        )
         if "W_x" in weights:
-            nengo.Connection(held[order:], hidden.neurons, synapse=None,
-                             transform=scale * weights["W_x"] * held_scale[order:])
+            nengo.Connection(
+                held[order:],
+                hidden.neurons,
+                synapse=None,
+                transform=scale * weights["W_x"] * held_scale[order:],
+            )
         if "W_h" in weights:
             # h[k-1] is the count over window k, the one before h[k]'s: the
             # first window's output (driven by the bias alone) is never fed back.
-            counts = nengo.Node(WindowSample(hold, "mean", start=2), size_in=units,
-                                size_out=units, label="hidden spike counts")
-            nengo.Connection(hidden.neurons, counts, synapse=ONE_STEP,
-                             transform=np.diag(1 / count_scale))
-            nengo.Connection(counts, hidden.neurons, synapse=None,
-                             transform=scale * weights["W_h"] * count_scale)
+            counts = nengo.Node(
+                WindowSample(hold, "mean", start=2),
+                size_in=units,
+                size_out=units,
+                label="hidden spike counts",
+            )
+            nengo.Connection(
+                hidden.neurons,
+                counts,
+                synapse=ONE_STEP,
+                transform=np.diag(1 / count_scale),
+            )
+            nengo.Connection(
+                counts,
+                hidden.neurons,
+                synapse=None,
+                transform=scale * weights["W_h"] * count_scale,
+            )
         out = nengo.Node(size_in=weights["W_out"].shape[0], label="readout")
-        nengo.Connection(hidden.neurons, out, transform=weights["W_out"],
-                         synapse=None)
+        nengo.Connection(hidden.neurons, out, transform=weights["W_out"], synapse=None)
         probe = nengo.Probe(out)
     net.steps_per_sample = hold
     net.n_steps = n_steps
@@ -469,13 +595,24 @@ def _host_signal_ranges(weights, order, theta, n_steps, neuron, sequences, dt):
     """The largest magnitude of each held input / memory dimension and of each
     hidden unit's count, over ``sequences`` in the rate network (floored at
     1e-6 so that silent signals keep a finite scale)."""
-    net, _, _ = spiking_classifier(weights, order, theta, n_steps, neuron=neuron,
-                                   steps_per_sample=1, dt=dt, spiking=False)
+    net, _, _ = spiking_classifier(
+        weights,
+        order,
+        theta,
+        n_steps,
+        neuron=neuron,
+        steps_per_sample=1,
+        dt=dt,
+        spiking=False,
+    )
     nodes = {node.label: node for node in net.all_nodes}
     with net:
         p_held = nengo.Probe(nodes["input and memory, held"])
-        p_counts = (nengo.Probe(nodes["hidden spike counts"])
-                    if "hidden spike counts" in nodes else None)
+        p_counts = (
+            nengo.Probe(nodes["hidden spike counts"])
+            if "hidden spike counts" in nodes
+            else None
+        )
     held = np.zeros(order + 1)
     counts = np.zeros(weights["W_m"].shape[0])
     with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
@@ -489,8 +626,9 @@ def _host_signal_ranges(weights, order, theta, n_steps, neuron, sequences, dt):
     return np.maximum(held, 1e-6), np.maximum(counts, 1e-6)
 
 
-def spiking_accuracy(network, probe, x, y, dt=0.001, return_outputs=False,
-                     simulator=None):
+def spiking_accuracy(
+    network, probe, x, y, dt=0.001, return_outputs=False, simulator=None
+):
     """Accuracy of a `spiking_classifier` on sequences ``x`` (n, n_steps, 1): each
     sequence from a reset simulator, classified by the readout's mean over the
     last window. With ``return_outputs``, also those means, shape (n, classes).

@@ -1,23 +1,21 @@
-"""The training scripts in models/ (capacity, Mackey-Glass) on tiny settings."""
+"""The training tasks (nengo_lmu.tasks: capacity, Mackey-Glass, spiking digits) on
+tiny settings, and the command that runs them."""
 
-import importlib.util
+import importlib
 import json
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-MODELS_DIR = pathlib.Path(__file__).resolve().parents[1] / "models"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def load_script(name):
-    """Import models/<name>.py (models/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        f"models_{name}", MODELS_DIR / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The task module ``nengo_lmu.tasks.<name>``."""
+    return importlib.import_module(f"nengo_lmu.tasks.{name}")
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +36,9 @@ def test_capacity_memory_matches_simulate_memory(capacity):
     u = rng.standard_normal((2, 600))
     stride = 7
     m = capacity.memory_at_strides(u, order=12, theta_steps=200, stride=stride)
-    reference = np.stack(
-        [simulate_memory(row, 12, 200, dt=1.0)[:, 0] for row in u]
-    )[:, stride - 1 :: stride][:, : 600 // stride]
+    reference = np.stack([simulate_memory(row, 12, 200, dt=1.0)[:, 0] for row in u])[
+        :, stride - 1 :: stride
+    ][:, : 600 // stride]
     # Both are exact; only round-off (~1e-15 of values ~0.1) separates them.
     assert np.allclose(m, reference, atol=1e-12, rtol=0)
 
@@ -174,8 +172,9 @@ def test_mackey_glass_checkpoint_resume_and_seed(mackey_glass, tmp_path):
     uninterrupted run with the same seed gives (weights, Adam's state and the
     shuffling are all restored), and keeps its history."""
     pytest.importorskip("tensorflow")
-    common = ("--models lmu-parallel --series 4 --steps 80 --chunk 20 --batch-size 4 "
-              "--quiet").split()
+    common = (
+        "--models lmu-parallel --series 4 --steps 80 --chunk 20 --batch-size 4 --quiet"
+    ).split()
     folder = ["--checkpoint-dir", str(tmp_path)]
     mackey_glass.main(common + folder + ["--epochs", "1"])
     state = json.loads((tmp_path / "lmu-parallel" / "state.json").read_text())
@@ -190,23 +189,37 @@ def test_mackey_glass_checkpoint_resume_and_seed(mackey_glass, tmp_path):
 
 
 def test_spiking_digits_script_tiny():
-    """models/spiking_digits.py end to end on a tiny model: the network rebuilt in
+    """The spiking_digits task end to end on a tiny model: the network rebuilt in
     Nengo with rate neurons classifies exactly as NengoDL does (the same
     accuracy), and the spiking rows are there and above chance (0.1)."""
     pytest.importorskip("sklearn")
     pytest.importorskip("nengo_dl")
     script = load_script("spiking_digits")
-    results = script.main(["--epochs", "3", "--units", "32", "--order", "16",
-                           "--holds", "30", "--test", "50"])
+    results = script.main(
+        [
+            "--epochs",
+            "3",
+            "--units",
+            "32",
+            "--order",
+            "16",
+            "--holds",
+            "30",
+            "--test",
+            "50",
+        ]
+    )
     assert results["rate rebuilt in Nengo"] == results["rate (NengoDL)"]
     assert results["spiking, 30 steps per pixel"] > 0.3, results
 
 
 def test_mackey_glass_bad_arguments(mackey_glass, capsys):
-    for args, message in [(["--epochs", "-1"], "--epochs: must be an integer >= 0"),
-                          (["--batch-size", "0"], "--batch-size: must be an integer >= 1"),
-                          (["--series", "x"], "--series: must be an integer >= 3; got 'x'"),
-                          (["--models", "gru"], "unknown ['gru']")]:
+    for args, message in [
+        (["--epochs", "-1"], "--epochs: must be an integer >= 0"),
+        (["--batch-size", "0"], "--batch-size: must be an integer >= 1"),
+        (["--series", "x"], "--series: must be an integer >= 3; got 'x'"),
+        (["--models", "gru"], "unknown ['gru']"),
+    ]:
         with pytest.raises(SystemExit) as exit_info:
             mackey_glass.main(args)
         err = capsys.readouterr().err + str(exit_info.value.code)
@@ -215,9 +228,74 @@ def test_mackey_glass_bad_arguments(mackey_glass, capsys):
 
 def test_spiking_digits_bad_arguments(capsys):
     script = load_script("spiking_digits")
-    for args, message in [(["--holds", "0,3"], "--holds: must be a positive integer"),
-                          (["--test", "10"], "--test: must be an integer >= 50; got 10"),
-                          (["--rate-scale", "-1"], "--rate-scale: must be a finite number")]:
+    for args, message in [
+        (["--holds", "0,3"], "--holds: must be a positive integer"),
+        (["--test", "10"], "--test: must be an integer >= 50; got 10"),
+        (["--rate-scale", "-1"], "--rate-scale: must be a finite number"),
+    ]:
         with pytest.raises(SystemExit):
             script.main(args)
         assert message in capsys.readouterr().err, args
+
+
+@pytest.mark.parametrize("runner", ["cli", "models"])
+def test_capacity_runs_from_command_line(runner, tmp_path):
+    """``nengo-lmu train capacity`` (the installed command, run from outside the
+    source tree) and the thin ``models/capacity.py`` wrapper run the same task:
+    both write the same CSV for the same arguments (but for the seconds taken)."""
+    path = tmp_path / f"{runner}.csv"
+    args = [
+        "--lengths",
+        "200",
+        "--no-lstm",
+        "--train-sequences",
+        "3",
+        "--test-sequences",
+        "1",
+        "--duration",
+        "3",
+        "--quiet",
+        "--out",
+        str(path),
+    ]
+    if runner == "cli":
+        command = [sys.executable, "-m", "nengo_lmu.cli", "train", "capacity"]
+    else:
+        command = [sys.executable, str(ROOT / "models" / "capacity.py")]
+    subprocess.run(command + args, check=True, cwd=tmp_path, capture_output=True)
+    reference = tmp_path / "reference.csv"
+    load_script("capacity").main(args[:-1] + [str(reference)])
+
+    def without_times(csv_path):
+        rows = [line.split(",") for line in csv_path.read_text().splitlines()]
+        keep = [i for i, name in enumerate(rows[0]) if not name.endswith("_s")]
+        table = [[row[i] for i in keep] for row in rows[1:]]
+        return [rows[0][i] for i in keep], np.array(
+            [[float(x) if x else np.nan for x in row] for row in table]
+        )
+
+    header, values = without_times(path)
+    reference_header, reference_values = without_times(reference)
+    assert header == reference_header and "lmu_s" not in header
+    # the same computation in another process: equal up to round-off (the fitted
+    # readout's NRMSE is itself ~1e-14, so an absolute tolerance is needed)
+    assert np.allclose(values, reference_values, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_train_unknown_task(capsys):
+    from nengo_lmu.cli import main
+
+    assert main(["train", "gru"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown task 'gru'" in err and "psmnist" in err
+
+
+def test_loihi_duration_shorter_than_input_period(capsys):
+    """A trial shorter than one period of the input's cutoff cannot hold that
+    noise: the error names both options and the smallest allowed duration."""
+    from nengo_lmu.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["loihi", "--duration", "0.3", "--input-hz", "3"])
+    err = capsys.readouterr().err
+    assert "--duration: must be at least 1 / --input-hz = 0.333333 s; got 0.3" in err
