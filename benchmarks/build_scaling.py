@@ -7,7 +7,7 @@ plain ``nengo.Ensemble(m, 6)`` decoded with Nengo's default solver (the baseline
 user would write), built and run the same way while it fits in memory. Every
 measurement runs in a fresh process so that its peak RSS is its own.
 
-Targets (scaling issue): m = 1,000,000 under 4 GB peak and under 2 minutes build
+Targets: m = 1,000,000 under 4 GB peak and under 2 minutes build
 plus 1 s of simulation on 2 cores, build time growing about linearly in m.
 
 Usage::
@@ -24,8 +24,8 @@ import subprocess
 import sys
 import time
 
-# Plain nengo.Ensemble memory grows ~m^2: 10,000 neurons took 7.9 GB here
-# (shared REFERENCE.md section 3), 20,000 would not fit in 24 GB.
+# Plain nengo.Ensemble memory grows ~m^2: 10,000 neurons took 7.9 GB on a 2-core,
+# 24 GB machine (nengo 4.1), 20,000 would not fit in 24 GB.
 PLAIN_MAX_NEURONS = 10000
 
 

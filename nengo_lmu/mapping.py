@@ -50,6 +50,16 @@ def _synapse_denominator(synapse):
     return den[::-1] / num[0]
 
 
+def _finite(A_H, B_H, synapse):
+    if not (np.all(np.isfinite(A_H)) and np.all(np.isfinite(B_H))):
+        raise ValidationError(
+            f"Principle 3 gave non-finite transforms for synapse {synapse!r} (is the "
+            f"system itself finite?)",
+            attr="synapse",
+        )
+    return A_H, B_H
+
+
 def principle3(A, B, synapse, mapping="discrete", dt=0.001):
     """Recurrent and input transforms that implement ``(A, B)`` through ``synapse``.
 
@@ -61,8 +71,10 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
         Continuous input matrix.
     synapse : nengo.LinearFilter
         The synapse on both the recurrent and the input connection. ``"discrete"``
-        accepts a `nengo.Lowpass` (or an equivalent first-order LinearFilter);
-        ``"continuous"`` accepts any LinearFilter with a constant numerator.
+        accepts any first-order LinearFilter with a constant numerator: a
+        `nengo.Lowpass` (with any gain) or the integrator
+        ``nengo.LinearFilter([1], [1, 0])``; ``"continuous"`` accepts any
+        LinearFilter with a constant numerator.
     mapping : {"discrete", "continuous"}
         ``"discrete"``: exact at time step ``dt`` for Nengo's (zero-order-hold)
         simulation of the lowpass [2]_; ``"continuous"``: the textbook mapping, exact
@@ -88,8 +100,12 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
     dynamics (poles) and the steady state are exact, the response to fast inputs
     is not.
 
-    Discrete, for a lowpass: with ``a = exp(-dt / tau)`` and ``(Ad, Bd)`` the ZOH
-    discretization, ``A_H = (Ad - a I) / (1 - a)`` and ``B_H = Bd / (1 - a)``.
+    Discrete, for ``h(s) = 1 / (c_0 + c_1 s)`` simulated by zero-order hold as
+    ``h[z] = g / (z - a)``, with ``(Ad, Bd)`` the ZOH discretization of the system:
+    ``A_H = (Ad - a I) / g`` and ``B_H = Bd / g``. For a lowpass (``c_0 = 1``,
+    ``c_1 = tau``) ``a = exp(-dt / tau)`` and ``g = 1 - a``; for the integrator
+    (``c_0 = 0``, ``c_1 = 1``) ``a = 1`` and ``g = dt``. Synapses of higher order
+    have no exact discrete mapping of this form and raise ValidationError.
 
     Examples
     --------
@@ -114,23 +130,35 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
             if i >= 1:
                 B_H += ci * (np.linalg.matrix_power(A, i - 1) @ B)
             power = power @ A
-        return A_H, B_H
+        return _finite(A_H, B_H, synapse)
 
     dt = check_positive(dt, "dt")
     if len(c) != 2:
+        # With a synapse of order q > 1 the exact loop would need the input q - 1
+        # steps ahead (the synapse's denominator, divided by (z - Ad), leaves a
+        # polynomial in z acting on u): no pair of transforms is exact.
         raise ValidationError(
-            f"mapping='discrete' supports first-order (lowpass) synapses only; got "
-            f"{synapse!r}: use mapping='continuous' for higher-order synapses",
+            f"mapping='discrete' is exact for first-order synapses only (a lowpass "
+            f"or an integrator); got {synapse!r} of order {len(c) - 1}: use "
+            f"mapping='continuous' (exact poles and steady state, approximate "
+            f"response to fast inputs)",
             attr="synapse",
         )
-    tau = c[1] / c[0]
-    if tau <= 0:
+    c0, c1 = c
+    if c1 <= 0 or c0 < 0:
         raise ValidationError(
-            f"The synapse's time constant must be > 0; got {tau}", attr="synapse"
+            f"The synapse 1 / ({c0:g} + {c1:g} s) is unstable or has a negative "
+            f"time constant; Principle 3 needs a lowpass (tau > 0) or an integrator",
+            attr="synapse",
         )
-    a = np.exp(-dt / tau)
+    # Nengo simulates the synapse by zero-order hold: h[z] = g / (z - a), with
+    # a = exp(-dt c0 / c1), g = (1 - a) / c0 (lowpass) or dt / c1 (integrator,
+    # c0 = 0). The loop x[k+1] = a x[k] + g (A_H x[k] + B_H u[k]) equals the
+    # system's own ZOH step x[k+1] = Ad x[k] + Bd u[k] when A_H = (Ad - a I) / g
+    # and B_H = Bd / g.
+    a = np.exp(-dt * c0 / c1)
+    g = -np.expm1(-dt * c0 / c1) / c0 if c0 > 0 else dt / c1
     Ad, Bd = discretize(A, B, dt, method="zoh")
-    A_H = (Ad - a * np.eye(n)) / (1 - a)
-    B_H = Bd / (1 - a)
-    # A lowpass with DC gain g = 1 / c0 scales everything it passes by g.
-    return A_H * c[0], B_H * c[0]
+    A_H = (Ad - a * np.eye(n)) / g
+    B_H = Bd / g
+    return _finite(A_H, B_H, synapse)

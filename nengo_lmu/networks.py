@@ -20,7 +20,7 @@ NETWORK_REALIZATIONS = ("legendre", "balanced")
 # Above this many neurons per state dimension, "auto" switches from nengo-solved
 # per-dimension ensembles to sub-populations with batched, independently solved
 # decoders. Nengo's default solver on a 1-D ensemble measured here: 2,000 neurons
-# 1.1 s / 0.37 GB, 5,000 neurons 7.8 s / 2.0 GB (shared REFERENCE.md section 3);
+# 1.1 s / 0.37 GB, 5,000 neurons 7.8 s / 2.0 GB (2 CPU cores, nengo 4.1);
 # an order-6 memory of 10,000 neurons (1,667 per state) took 26 s to build and run
 # per-dimension, and the sub-population error was the same within noise.
 AUTO_SUBPOPULATION_THRESHOLD = 1000

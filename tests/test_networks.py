@@ -14,8 +14,9 @@ POISSON = nengo.PoissonSpiking(nengo.LIFRate())
 
 def test_lif_default_memory_accuracy():
     """Order 6, theta 1 s, 3000 LIF neurons, all defaults, 1 Hz noise: decoded memory
-    NRMSE 0.033-0.042 over five seeds (benchmarks/choose_defaults.py; the brief asks
-    for 5 %); we assert 7 % to leave room for other platforms' floating point."""
+    NRMSE 0.033-0.042 over five seeds (benchmarks/choose_defaults.py; the default
+    is chosen to stay near 5 %); we assert 7 % to leave room for other platforms'
+    floating point."""
     result = measure_memory(6, 1.0, 3000, seed=0, duration=6.0)
     assert result["n_neurons"] == 3000
     assert result["nrmse"] < 0.07, result["nrmse"]
@@ -88,7 +89,7 @@ def test_size_in_and_readouts():
         nengo.Connection(u, memory.input, synapse=None)
         delays = memory.add_readout([0.0, 0.5, 1.0])
         mean = memory.add_readout(np.mean)
-        exact = nengo.Node(LegendreMemory(order, theta), size_in=2)
+        exact = nengo.Node(LegendreMemory(order, theta, size_in=2))
         nengo.Connection(u, exact, synapse=None)
         p_delays = nengo.Probe(delays, synapse=0.02)
         p_mean = nengo.Probe(mean, synapse=0.02)
@@ -171,9 +172,9 @@ def test_bad_readout():
     "neuron_type", [nengo.LIF(), nengo.SpikingRectifiedLinear()], ids=["lif", "relu"]
 )
 def test_nengo_loihi_emulator_runs(neuron_type):
-    """The same LMUMemory class in nengo_loihi's emulator. On-chip accuracy is the
-    Loihi issue's subject: here the single-ensemble layout (the one whose decoded
-    recurrence nengo_loihi can quantize; the per-dimension layout splits the
+    """The same LMUMemory class in nengo_loihi's emulator. On-chip accuracy is
+    tests/test_loihi.py's subject: here the single-ensemble layout (the one whose
+    decoded recurrence nengo_loihi can quantize; the per-dimension layout splits the
     recurrence into d^2 decode-neuron blocks, some of whose weights are too small
     for any weight exponent) tracks the exact memory with NRMSE 0.20-0.48 measured
     (nengo: 0.06-0.14)."""

@@ -39,7 +39,8 @@ def test_docstring_examples_run():
 
     import numpy as np
 
-    from nengo_lmu import mapping, systems
+    from nengo_lmu import mapping
+    from nengo_lmu.systems import legendre as systems
 
     for module in (systems, mapping):
         result = doctest.testmod(

@@ -62,7 +62,7 @@ import numpy as np
 
 TAU = 17  # delay of the Mackey-Glass system [1]
 HORIZON = 15  # steps predicted ahead [1]
-# The paper's test NRMSE (%) after the target fix, 500 epochs [1] (REFERENCE.md).
+# The paper's test NRMSE (%) after the target fix, 500 epochs [1].
 PAPER_NRMSE = {"lstm": 5.87, "lmu": 4.87, "hybrid": 4.47, "lmu-parallel": 4.87}
 MODELS = ("lstm", "lmu", "hybrid", "lmu-parallel")
 # Adam learning rates chosen in short runs here (32 series x 2000 steps).

@@ -17,7 +17,6 @@ References
    University of Waterloo, 2019.
 """
 
-import sys
 import warnings
 
 import nengo
@@ -516,7 +515,7 @@ def _warn_if_unstable(Ad, order, theta, dt, method):
 class LegendreMemory(nengo.Process):
     """The exact (neuron-free) LMU memory as a `nengo.Process`.
 
-    ``nengo.Node(LegendreMemory(order, theta), size_in=k)`` outputs the memory of
+    ``nengo.Node(LegendreMemory(order, theta, size_in=k))`` outputs the memory of
     each of the ``k`` input dimensions: ``k * order`` values, dimension ``j``'s
     memory in ``output[j * order:(j + 1) * order]``.
 
@@ -529,9 +528,9 @@ class LegendreMemory(nengo.Process):
     method : {"zoh", "euler"}
         Discretization used when simulated.
     size_in : int
-        Default number of input dimensions, used when the Node does not say
-        (``nengo.Node(LegendreMemory(order, theta), size_in=k)`` also works, and
-        gets ``size_out = k * order``).
+        Number of input dimensions ``k``; the Node's ``size_in`` and ``size_out``
+        default to ``k`` and ``k * order``. A Node given another ``size_in`` must
+        also be given ``size_out = size_in * order``.
 
     Attributes
     ----------
@@ -557,21 +556,10 @@ class LegendreMemory(nengo.Process):
         self.order = order
         self.theta = theta
         self.method = method
-        super().__init__(default_size_in=size_in, **kwargs)
-
-    @property
-    def default_size_out(self):
-        # nengo.Node asks for default_size_out while it sets its output, after its
-        # own size_in is known; read that size_in so that
-        # ``Node(LegendreMemory(...), size_in=k)`` gets ``k * order`` outputs.
-        node = sys._getframe(1).f_locals.get("node")
-        if isinstance(node, nengo.Node) and node.size_in:
-            return node.size_in * self.order
-        return self.default_size_in * self.order
-
-    @default_size_out.setter
-    def default_size_out(self, value):
-        pass  # always derived from size_in and order
+        size_in = check_order(size_in, obj=self, attr="size_in")
+        super().__init__(
+            default_size_in=size_in, default_size_out=size_in * self.order, **kwargs
+        )
 
     @property
     def A(self):
@@ -602,8 +590,9 @@ class LegendreMemory(nengo.Process):
             )
         if shape_out != (k * self.order,):
             raise ValidationError(
-                f"size_out must be size_in * order = {k * self.order}; "
-                f"got {shape_out[0]}",
+                f"size_out must be size_in * order = {k} * {self.order} = "
+                f"{k * self.order}; got {shape_out[0]} (give the process "
+                f"size_in={k}, or the Node size_out={k * self.order})",
                 attr="size_out",
                 obj=self,
             )
