@@ -7,9 +7,12 @@ TensorFlow.
 """
 
 from nengo_lmu import mapping, networks
-from nengo_lmu.networks import LMUMemory
+from nengo_lmu.networks import LMUMemory, RollingWindow
 from nengo_lmu.systems import (
+    LegendreDelay,
     LegendreMemory,
+    LinearSystem,
+    PadeDelay,
     Realization,
     default_input_process,
     discretize,
@@ -25,8 +28,12 @@ from nengo_lmu.version import version as __version__
 
 __all__ = [
     "LMUMemory",
+    "LegendreDelay",
     "LegendreMemory",
+    "LinearSystem",
+    "PadeDelay",
     "Realization",
+    "RollingWindow",
     "__version__",
     "default_input_process",
     "discretize",

@@ -153,7 +153,7 @@ def build_parser():
         description=(
             "Measure the error of spiking LMU memories (or the paper's 1-D "
             "feed-forward ensemble) against neuron count m and order d, fit the "
-            "log-log slope with a bootstrap 95%% interval, and write "
+            "log-log slope with a bootstrap 95% interval, and write "
             "OUT/scaling.csv and OUT/scaling.png. Runs already in "
             "the CSV are skipped, so an interrupted sweep resumes."
         ),
@@ -241,7 +241,7 @@ def build_parser():
             "Voelker (2019), Loihi chapter: a delay network (default order 3, theta "
             "0.1 s, balanced realization, 384 LIF neurons) driven by band-limited "
             "white noise; NRMSE of its delayed output (20 ms readout filter) with a "
-            "95%% bootstrap interval over trials, for nengo.Simulator ('reference') "
+            "95% bootstrap interval over trials, for nengo.Simulator ('reference') "
             "and nengo_loihi.Simulator ('emulator', or the chip when nxsdk is "
             "installed). Thesis: reference [0.055, 0.059], emulator [0.145, 0.151]."
         ),

@@ -116,7 +116,7 @@ def chip_memory(
     the one filter, after the decode neurons, is the synapse the Principle 3
     mapping was made for. A short synapse (20 ms) keeps the recurrent and input
     transforms within the range the decode and host-input neurons carry (at
-    0.1 s, |A_H| reached 11 and |B_H| 16, past their +-1.5 range).
+    0.1 s, ``|A_H|`` reached 11 and ``|B_H|`` 16, past their +-1.5 range).
 
     Neurons fire at 100-120 Hz (nengo_loihi's own default rates) with intercepts
     in [-0.5, 0.9]: tuned on the emulator (thesis protocol, 4 seeds of 3 s): 0.108

@@ -77,8 +77,8 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
         LinearFilter with a constant numerator.
     mapping : {"discrete", "continuous"}
         ``"discrete"``: exact at time step ``dt`` for Nengo's (zero-order-hold)
-        simulation of the lowpass [2]_; ``"continuous"``: the textbook mapping, exact
-        as ``dt -> 0``.
+        simulation of the lowpass (Voelker 2019, eq. 5.9); ``"continuous"``: the
+        textbook mapping, exact as ``dt -> 0``.
     dt : float
         Simulator time step (``"discrete"`` only).
 

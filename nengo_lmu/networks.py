@@ -2,15 +2,19 @@
 
 import nengo
 import numpy as np
-from nengo.exceptions import ValidationError
+from nengo.builder import Builder
+from nengo.builder.network import build_network
+from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.mapping import MAPPINGS, principle3
 from nengo_lmu.systems import (
+    default_input_process,
     discretize,
     legendre_readout,
     lmu_matrices,
     realize,
+    simulate_memory,
     window_readout,
 )
 
@@ -285,6 +289,7 @@ class LMUMemory(nengo.Network):
                 obj=self,
             )
         self.neuron_type = neuron_type
+        self.input_process = input_process
         if isinstance(synapse, (int, float)) and not isinstance(synapse, bool):
             synapse = nengo.Lowpass(check_positive(synapse, "synapse", obj=self))
         self.synapse = synapse
@@ -405,26 +410,99 @@ class LMUMemory(nengo.Network):
                         self.input[j], ens, transform=B_H[rows], synapse=synapse
                     )
 
-    def add_readout(self, what, label=None):
-        """A node that reads delays or a window function out of the memory.
+    def add_readout(self, what, label=None, n_neurons=None, n_points=100, seed=0):
+        """A node that reads delays or any function of the window out of the memory.
 
         Parameters
         ----------
         what : float, array_like or callable
             Delay(s) ``r`` as fractions of ``theta`` in ``[0, 1]`` (``u(t - r
-            theta)``), or a function of the window (see
-            `nengo_lmu.systems.window_readout`).
+            theta)``), or a function of the window: called on an array of
+            ``n_points`` samples of ``u`` at times ``t - theta ... t`` (ascending),
+            it returns a scalar or a 1-D array. A function that is linear in the
+            window (checked by superposition on sample windows) is read out exactly
+            by its projection onto the Legendre basis
+            (`nengo_lmu.systems.window_readout`); any other (``np.max``, products
+            of delays, ...) is decoded by ``n_neurons`` neurons from the memory
+            (see Notes).
+        label : str, optional
+        n_neurons : int, optional
+            Neurons of the ensemble that decodes a nonlinear function (required
+            for one; unused otherwise).
+        n_points : int
+            Samples per window passed to a function.
+        seed : int
+            Seed of the sample windows of a nonlinear function.
 
         Returns
         -------
         node : nengo.Node
             ``size_in * n_out`` dimensions (input dimension ``j``'s readouts
             together), unfiltered like `output`.
+
+        Notes
+        -----
+        A nonlinear function of the window is decoded from an ensemble that
+        represents the memory's principal components for the expected input (the
+        memory's ``input_process``), whitened and scaled so that 95 % of the
+        states lie in the unit ball: the higher Legendre coefficients of a
+        smooth input are small, and an ensemble spread evenly over all ``order``
+        dimensions would spend most of its neurons where the memory never goes.
+        Components with less than 5 % of the largest one's standard deviation are
+        left out. The evaluation points are the exact memory of 2,000 windows of
+        that process, and the targets the function of those same windows.
         """
-        if callable(what):
-            C = window_readout(self.order, what)
-        else:
+        if not callable(what):
             C = legendre_readout(self.order, what)
+            return self._linear_readout(C, label)
+        states, windows = sample_windows(
+            self.order,
+            self.theta,
+            self.input_process,
+            n_points=n_points,
+            dt=self.dt,
+            seed=seed,
+        )
+        targets = np.array([np.atleast_1d(what(w)) for w in windows], dtype=float)
+        if is_linear(what, windows, targets):
+            C = window_readout(self.order, what, n_points=n_points)
+            return self._linear_readout(C, label)
+        if n_neurons is None:
+            raise ValidationError(
+                f"{what!r} is not linear in the window, so neurons must decode it: "
+                f"give n_neurons (e.g. 2000)",
+                attr="n_neurons",
+                obj=self,
+            )
+        n_neurons = check_order(n_neurons, obj=self, attr="n_neurons")
+        project, points = _whiten(states)
+        n_out = targets.shape[1]
+        with self:
+            node = nengo.Node(size_in=self.size_in * n_out, label=label or "readout")
+            for j in range(self.size_in):
+                ens = nengo.Ensemble(
+                    n_neurons,
+                    len(project),
+                    neuron_type=self.neuron_type,
+                    eval_points=points,
+                    label=f"{label or 'readout'}[{j}]",
+                )
+                nengo.Connection(
+                    self.output[j * self.order : (j + 1) * self.order],
+                    ens,
+                    transform=project,
+                    synapse=None,
+                )
+                nengo.Connection(
+                    ens,
+                    node[j * n_out : (j + 1) * n_out],
+                    eval_points=points,
+                    function=targets,
+                    synapse=None,
+                )
+        return node
+
+    def _linear_readout(self, C, label):
         n_out = C.shape[0]
         with self:
             node = nengo.Node(size_in=self.size_in * n_out, label=label or "readout")
@@ -436,6 +514,163 @@ class LMUMemory(nengo.Network):
                     synapse=None,
                 )
         return node
+
+
+class RollingWindow(LMUMemory):
+    """The last ``theta`` seconds of the input in spiking neurons, and any function
+    of that window as an output.
+
+    An `LMUMemory` (order ``order``) whose outputs are functions of the window:
+    linear ones read out exactly by projection onto the Legendre basis,
+    nonlinear ones decoded by neurons from the memory, with evaluation points
+    drawn from windows of ``process`` (see `LMUMemory.add_readout`).
+
+    Parameters
+    ----------
+    theta : float
+        Window length in seconds (> 0).
+    n_neurons : int
+        Neurons of the memory.
+    process : nengo.Process, optional
+        The expected input: sets the memory's radii and the windows on which
+        nonlinear outputs are fitted (default
+        `nengo_lmu.systems.default_input_process`).
+    order : int
+        Memory order (default 6).
+    **kwargs
+        The other arguments of `LMUMemory`.
+
+    Examples
+    --------
+    >>> import nengo
+    >>> with nengo.Network(seed=0) as net:
+    ...     u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5))
+    ...     window = RollingWindow(0.5, 2000, process=u.output, order=8)
+    ...     _ = nengo.Connection(u, window.input, synapse=None)
+    ...     peak = window.add_output(np.max, n_neurons=2000)  # decoded by neurons
+    ...     mean = window.add_output(np.mean)  # linear: exact projection
+    """
+
+    def __init__(self, theta, n_neurons, process=None, order=6, **kwargs):
+        super().__init__(order, theta, n_neurons, input_process=process, **kwargs)
+
+    def add_output(self, function=None, t=None, n_neurons=None, label=None):
+        """An output node: ``function`` of the window, or the window at times ``t``.
+
+        Parameters
+        ----------
+        function : callable, optional
+            A function of the window (see `LMUMemory.add_readout`).
+        t : float or array_like, optional
+            Instead of a function: delays as fractions of ``theta`` in [0, 1].
+        n_neurons : int, optional
+            Neurons decoding a nonlinear ``function``.
+        label : str, optional
+        """
+        if (function is None) == (t is None):
+            raise ValidationError(
+                f"give exactly one of function and t; got function={function!r}, "
+                f"t={t!r}",
+                attr="function",
+                obj=self,
+            )
+        what = t if function is None else function
+        return self.add_readout(what, label=label, n_neurons=n_neurons)
+
+
+def _whiten(states, keep=0.05, percentile=95):
+    """A projection of memory states onto their whitened principal components.
+
+    Returns ``project`` (k x order) and the projected states, scaled so that
+    ``percentile`` % of them lie in the unit ball; components whose standard
+    deviation is below ``keep`` times the largest one's are dropped.
+    """
+    _, singular_values, components = np.linalg.svd(states, full_matrices=False)
+    std = singular_values / np.sqrt(len(states))
+    k = max(1, int(np.sum(std > keep * std[0])))
+    project = components[:k] / std[:k, None]
+    points = states @ project.T
+    scale = float(np.percentile(np.linalg.norm(points, axis=1), percentile))
+    return project / scale, points / scale
+
+
+def sample_windows(
+    order, theta, process=None, n_windows=2000, n_points=100, dt=0.001, seed=0
+):
+    """Memory states and the windows they hold, for an input process.
+
+    Runs independent realizations of ``process`` (default
+    `nengo_lmu.systems.default_input_process`) through the exact memory, each
+    ``6 theta`` long, and takes 25 windows from each, ``theta / 5`` apart after
+    the first ``theta``. (Independent runs, because a periodic process such as
+    `nengo.processes.WhiteSignal` repeats itself after its period: one long run
+    would give few distinct windows.)
+
+    Returns
+    -------
+    states : (n_windows, order) ndarray
+        The exact memory at the end of each window.
+    windows : (n_windows, n_points) ndarray
+        ``u`` at ``n_points`` times ``t - theta ... t`` (ascending) of each window.
+    """
+    process = default_input_process(theta) if process is None else process
+    rng = np.random.RandomState(seed)
+    theta_steps = max(1, int(round(theta / dt)))
+    stride = max(1, theta_steps // 5)
+    per_run = 25
+    ends = theta_steps + stride * np.arange(per_run)
+    # sample times in steps back from each window's end, ascending in time
+    back = np.round(np.linspace(theta_steps, 0, n_points)).astype(int)
+    states, windows = [], []
+    for _ in range(-(-n_windows // per_run)):
+        u = process.run_steps(ends[-1] + 1, dt=dt, rng=rng)[:, 0]
+        memory = simulate_memory(u[:, None], order, theta, dt=dt)[:, 0, :]
+        states.append(memory[ends])
+        windows.append(u[ends[:, None] - back[None, :]])
+    return np.concatenate(states)[:n_windows], np.concatenate(windows)[:n_windows]
+
+
+def is_linear(function, windows, values=None, rtol=1e-9):
+    """Whether ``function`` is linear in the window, by superposition.
+
+    Checks ``f(a w1 + b w2) = a f(w1) + b f(w2)`` on pairs of the given windows
+    (and ``f(0) = 0``), to ``rtol`` of the values' scale.
+    """
+    rng = np.random.RandomState(0)
+    values = (
+        np.array([np.atleast_1d(function(w)) for w in windows], dtype=float)
+        if values is None
+        else values
+    )
+    scale = max(float(np.max(np.abs(values))), 1e-300)
+    if np.max(np.abs(function(np.zeros_like(windows[0])))) > rtol * scale:
+        return False
+    for _ in range(8):
+        i, k = rng.randint(len(windows), size=2)
+        a, b = rng.uniform(-2, 2, size=2)
+        combined = np.atleast_1d(function(a * windows[i] + b * windows[k]))
+        if np.max(np.abs(combined - (a * values[i] + b * values[k]))) > rtol * scale:
+            return False
+    return True
+
+
+@Builder.register(LMUMemory)
+def build_lmu_memory(model, memory, progress=None):
+    """Nengo's network builder, after checking the memory against the simulator.
+
+    The discrete mapping is exact for the time step it was made for, and only for
+    it: simulated at another ``dt`` the memory would run with the wrong dynamics
+    and no error. So a mismatch fails the build, saying how to fix it.
+    """
+    if memory.mapping == "discrete" and not np.isclose(
+        model.dt, memory.dt, rtol=1e-9, atol=0
+    ):
+        raise BuildError(
+            f"{memory}: mapping='discrete' made its transforms for dt={memory.dt:g}, "
+            f"but the simulator's dt is {model.dt:g}; construct it with "
+            f"dt={model.dt:g} (or use mapping='continuous')"
+        )
+    return build_network(model, memory, progress=progress)
 
 
 def glorot_uniform(shape, rng):

@@ -21,6 +21,10 @@ def test_public_names():
     for name in [
         "LegendreMemory",
         "LMUMemory",
+        "LinearSystem",
+        "LegendreDelay",
+        "PadeDelay",
+        "RollingWindow",
         "legendre_readout",
         "window_readout",
         "lmu_matrices",
@@ -39,10 +43,10 @@ def test_docstring_examples_run():
 
     import numpy as np
 
-    from nengo_lmu import mapping
-    from nengo_lmu.systems import legendre as systems
+    from nengo_lmu import mapping, networks
+    from nengo_lmu.systems import delays, legendre, linear
 
-    for module in (systems, mapping):
+    for module in (legendre, linear, delays, mapping, networks):
         result = doctest.testmod(
             module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS
         )

@@ -331,3 +331,19 @@ def test_euler_warns_when_unstable():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         LegendreMemory(6, 1.0, method="euler").discretize(0.001)  # 1000 steps: fine
+
+
+def test_legendre_memory_system_is_the_delay():
+    """LegendreMemory's system is the LMU as a LinearSystem: the same (A, B), and a
+    Node simulating it gives the exact memory (scipy's ZOH step, to 1e-12)."""
+    process = LegendreMemory(5, 0.3)
+    system = process.system
+    assert np.allclose(system.A, process.A) and np.allclose(system.B, process.B)
+    u = np.random.RandomState(0).standard_normal((300, 1))
+    Ad, Bd, *_ = scipy.signal.cont2discrete((system.A, system.B, np.eye(5), 0), 0.001)
+    x = np.zeros(5)
+    expected = []
+    for uk in u[:, 0]:
+        x = Ad @ x + Bd[:, 0] * uk
+        expected.append(x.copy())
+    assert np.allclose(process.apply(u, dt=0.001), expected, atol=1e-12)

@@ -1,13 +1,19 @@
-"""Linear systems: the LMU's Legendre delay, its realizations and readouts.
+"""Linear systems: any LTI system, the LMU's Legendre delay, Pade delays,
+realizations and readouts.
 
 Pure NumPy / SciPy (and `nengo.Process` for simulation in a Node); every other
 layer of the package takes its matrices from here.
 
+- `nengo_lmu.systems.linear`: `LinearSystem`, any linear time-invariant system
+  (analog or digital) with its discretization, responses, Gramians, balanced
+  realization and truncation, and `LinearSystemProcess` to simulate it in a Node.
+- `nengo_lmu.systems.delays`: `LegendreDelay` (the LMU) and `PadeDelay`.
 - `nengo_lmu.systems.legendre`: the LMU memory (`lmu_matrices`,
   `LegendreMemory`), its delay and window readouts, realizations and
   discretization.
 """
 
+from nengo_lmu.systems.delays import LegendreDelay, PadeDelay
 from nengo_lmu.systems.legendre import (
     DISCRETIZE_METHODS,
     REALIZATIONS,
@@ -24,11 +30,16 @@ from nengo_lmu.systems.legendre import (
     simulate_memory,
     window_readout,
 )
+from nengo_lmu.systems.linear import LinearSystem, LinearSystemProcess
 
 __all__ = [
     "DISCRETIZE_METHODS",
     "REALIZATIONS",
+    "LegendreDelay",
     "LegendreMemory",
+    "LinearSystem",
+    "LinearSystemProcess",
+    "PadeDelay",
     "Realization",
     "controllability_gramian",
     "default_input_process",

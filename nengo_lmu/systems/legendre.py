@@ -57,7 +57,7 @@ def lmu_matrices(order, theta):
     Notes
     -----
     ``theta A[i, j] = (2i + 1) * (-1 if i < j else (-1)**(i - j + 1))`` and
-    ``theta B[i] = (2i + 1) * (-1)**i`` [1]_.
+    ``theta B[i] = (2i + 1) * (-1)**i`` (Voelker et al. 2019).
 
     Examples
     --------
@@ -258,8 +258,8 @@ def window_readout(
 def pade_delay_matrices(order, theta):
     """The ``[order-1/order]`` Pade approximant of ``exp(-theta s)`` in state space.
 
-    The LMU is a realization of this same transfer function [1]_; this one is in
-    controllable canonical form, kept for comparison.
+    The LMU is a realization of this same transfer function (Voelker et al.
+    2019); this one is in controllable canonical form, kept for comparison.
 
     Returns
     -------
@@ -426,9 +426,10 @@ def realize(order, theta, realization="legendre", process=None, dt=0.001, r=1.0)
     realization : {"legendre", "balanced", "scaled", "pade"}
         ``"legendre"``: the memory as is. ``"balanced"``: equal, diagonal
         controllability and observability Gramians for the readout at delay ``r``
-        [2]_. ``"scaled"``: the Legendre basis with each state divided by the radius
-        it reaches for ``process``. ``"pade"``: the controllable canonical form of the
-        Pade delay (same transfer function, a different basis).
+        (Voelker 2019). ``"scaled"``: the Legendre basis with each state divided by
+        the radius it reaches for ``process``. ``"pade"``: the controllable
+        canonical form of the Pade delay (same transfer function, a different
+        basis).
     process : nengo.Process, optional
         Input used by ``"scaled"``.
     dt : float
@@ -562,11 +563,21 @@ class LegendreMemory(nengo.Process):
         )
 
     @property
+    def system(self):
+        """The memory as a `LinearSystem` (`LegendreDelay`: its state is the
+        memory, its output the readout of ``u(t - theta)``)."""
+        from nengo_lmu.systems.delays import LegendreDelay
+
+        return LegendreDelay(self.theta, self.order)
+
+    @property
     def A(self):
+        """Continuous state matrix, divided by ``theta``."""
         return lmu_matrices(self.order, self.theta)[0]
 
     @property
     def B(self):
+        """Continuous input matrix, divided by ``theta``."""
         return lmu_matrices(self.order, self.theta)[1]
 
     def discretize(self, dt, method=None):
