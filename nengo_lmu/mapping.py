@@ -133,6 +133,33 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
         return _finite(A_H, B_H, synapse)
 
     dt = check_positive(dt, "dt")
+    Ad, Bd = discretize(A, B, dt, method="zoh")
+    return _discrete_transforms(Ad, Bd, c, synapse, dt)
+
+
+def principle3_digital(Ad, Bd, synapse, dt):
+    """Transforms that implement the digital system ``x[k+1] = Ad x[k] + Bd u[k]``.
+
+    The discrete mapping of `principle3` for a system that is already digital at
+    the simulator's time step ``dt`` (exact, for the same first-order synapses).
+
+    Examples
+    --------
+    >>> import nengo
+    >>> A_H, B_H = principle3_digital([[0.5]], [[1.0]], nengo.Lowpass(0.01), 0.001)
+    >>> a = np.exp(-0.1)
+    >>> bool(np.allclose(A_H, (0.5 - a) / (1 - a)))
+    True
+    """
+    Ad = np.asarray(Ad, dtype=float)
+    Bd = np.asarray(Bd, dtype=float)
+    if Bd.ndim == 1:
+        Bd = Bd[:, None]
+    dt = check_positive(dt, "dt")
+    return _discrete_transforms(Ad, Bd, _synapse_denominator(synapse), synapse, dt)
+
+
+def _discrete_transforms(Ad, Bd, c, synapse, dt):
     if len(c) != 2:
         # With a synapse of order q > 1 the exact loop would need the input q - 1
         # steps ahead (the synapse's denominator, divided by (z - Ad), leaves a
@@ -158,7 +185,6 @@ def principle3(A, B, synapse, mapping="discrete", dt=0.001):
     # and B_H = Bd / g.
     a = np.exp(-dt * c0 / c1)
     g = -np.expm1(-dt * c0 / c1) / c0 if c0 > 0 else dt / c1
-    Ad, Bd = discretize(A, B, dt, method="zoh")
-    A_H = (Ad - a * np.eye(n)) / g
+    A_H = (Ad - a * np.eye(Ad.shape[0])) / g
     B_H = Bd / g
     return _finite(A_H, B_H, synapse)

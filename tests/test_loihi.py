@@ -35,12 +35,15 @@ def test_on_chip_types_accepted():
 
 def test_thesis_protocol_trial():
     """One trial of the thesis protocol (order 3, theta 0.1 s, 384 LIF neurons,
-    3 Hz input, 3 s). Reference measured 0.040 (thesis: 0.055-0.059); the
-    emulator 0.33 (thesis: 0.145-0.151), the gap the Loihi work is about."""
+    3 Hz input, 3 s), scored on u(t - theta) alone. The reference simulator
+    measured 0.092-0.111 over seeds 0-3 (25 trials of 5 s: 0.084 [0.080,
+    0.089]); asserted below 0.13, where a silent network scores 1. The standard
+    emulator wiring measured 0.41 and 0.36 (seeds 0, 1; 25 trials: 0.369 [0.357,
+    0.380]): asserted between 0.25 and 0.5, its known gap to the reference."""
     reference = measure_delay_trial(seed=0, simulator="nengo", duration=3.0)
     emulator = measure_delay_trial(seed=0, simulator="nengo_loihi", duration=3.0)
-    assert reference["nrmse"] < 0.08, reference
-    assert emulator["nrmse"] < 0.6, emulator
+    assert reference["nrmse"] < 0.13, reference
+    assert 0.25 < emulator["nrmse"] < 0.5, emulator
     assert emulator["steps_per_s"] > 0
 
 

@@ -43,10 +43,11 @@ def test_docstring_examples_run():
 
     import numpy as np
 
-    from nengo_lmu import mapping, networks
+    from nengo_lmu import mapping
+    from nengo_lmu.networks import memory
     from nengo_lmu.systems import delays, legendre, linear
 
-    for module in (legendre, linear, delays, mapping, networks):
+    for module in (legendre, linear, delays, mapping, memory):
         result = doctest.testmod(
             module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS
         )

@@ -1,0 +1,46 @@
+"""Linear systems in spiking neurons: Nengo networks (NEF Principle 3).
+
+- `nengo_lmu.networks.linear`: `LinearNetwork`, any `nengo_lmu.LinearSystem`
+  in spiking neurons.
+- `nengo_lmu.networks.memory`: `LMUMemory`, the LMU memory in spiking neurons,
+  and `RollingWindow`, with any function of the window as an output.
+- `nengo_lmu.networks.layouts`: how neurons are laid out under a state
+  (one ensemble, one per dimension, or sub-populations).
+- `nengo_lmu.networks.cell`: `LMUCell`, the trainable LMU layer for NengoDL.
+"""
+
+from nengo_lmu.networks.builder import build_mapped_network
+from nengo_lmu.networks.cell import LMUCell, glorot_uniform
+from nengo_lmu.networks.layouts import (
+    AUTO_SUBPOPULATION_THRESHOLD,
+    DEFAULT_SUBPOPULATION_SIZE,
+    LAYOUTS,
+    build_state,
+    solve_subpopulation_decoders,
+    subpopulation_ensemble,
+)
+from nengo_lmu.networks.linear import LinearNetwork, measure_radii
+from nengo_lmu.networks.memory import (
+    LMUMemory,
+    RollingWindow,
+    is_linear,
+    sample_windows,
+)
+
+__all__ = [
+    "AUTO_SUBPOPULATION_THRESHOLD",
+    "DEFAULT_SUBPOPULATION_SIZE",
+    "LAYOUTS",
+    "LMUCell",
+    "LMUMemory",
+    "LinearNetwork",
+    "RollingWindow",
+    "build_mapped_network",
+    "build_state",
+    "glorot_uniform",
+    "is_linear",
+    "measure_radii",
+    "sample_windows",
+    "solve_subpopulation_decoders",
+    "subpopulation_ensemble",
+]

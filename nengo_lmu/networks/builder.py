@@ -1,0 +1,25 @@
+"""Building networks made by Principle 3: checks Nengo's builder cannot make."""
+
+import numpy as np
+from nengo.builder.network import build_network
+from nengo.exceptions import BuildError
+
+
+def build_mapped_network(model, network, progress=None):
+    """Nengo's network builder, after checking the network against the simulator.
+
+    Registered (``nengo.builder.Builder.register``) for the networks whose
+    transforms come from `nengo_lmu.mapping`: a discrete mapping is exact for the
+    time step it was made for, and only for it. Simulated at another ``dt`` the
+    network would run other dynamics without a word, so a mismatch fails the
+    build, saying how to fix it.
+    """
+    if network.mapping == "discrete" and not np.isclose(
+        model.dt, network.dt, rtol=1e-9, atol=0
+    ):
+        raise BuildError(
+            f"{network}: mapping='discrete' made its transforms for "
+            f"dt={network.dt:g}, but the simulator's dt is {model.dt:g}; construct "
+            f"it with dt={model.dt:g} (or use mapping='continuous')"
+        )
+    return build_network(model, network, progress=progress)

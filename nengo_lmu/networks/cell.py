@@ -1,0 +1,241 @@
+"""The trainable LMU cell as a Nengo network (NengoDL trains it)."""
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+
+from nengo_lmu._validation import check_choice, check_order, check_positive
+from nengo_lmu.systems import discretize, lmu_matrices
+
+
+def glorot_uniform(shape, rng):
+    """Glorot/Xavier uniform initial weights (what keras and nengo_dl use)."""
+    fan_out, fan_in = shape
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape)
+
+
+HIDDEN_ACTIVATIONS = ("tanh", "relu", "lif")
+
+
+class LMUCell(nengo.Network):
+    """A trainable LMU layer (Voelker et al. 2019) as a Nengo network.
+
+    ``input -> u -> Legendre memory -> hidden``, with a recurrent hidden state::
+
+        u[t] = e_x . x[t] (+ e_h . h[t-1] + e_m . m[t-1])
+        m[t] = Ad m[t-1] + Bd u[t]           (frozen: A, B from nengo_lmu.systems)
+        h[t] = f(W_m m[t] (+ W_h h[t-1]) (+ W_x x[t]) + b)
+
+    Time is in steps: ``theta`` is the window in simulator steps (as in keras-lmu)
+    and the memory is the ZOH discretization at one step.
+
+    Parameters
+    ----------
+    units : int
+        Hidden units.
+    order : int
+        Memory order (>= 1).
+    theta : float
+        Window length in time steps.
+    input_d : int
+        Input dimensions per step.
+    hidden_to_memory, memory_to_memory : bool
+        Feed the hidden state / the memory back into ``u`` (encoders start at 0).
+    input_to_hidden : bool
+        Connect the input directly to the hidden units.
+    hidden_to_hidden : bool
+        The hidden units' own recurrence ``W_h`` (default True). Without it the
+        hidden layer is a feed-forward readout of the memory: fully parallel in
+        time, and what `nengo_lmu.tasks.spiking_classifier` converts to spikes.
+    hidden_activation : {"tanh", "relu", "lif"}
+        ``tanh`` (nengo.Tanh), ``relu`` (nengo.RectifiedLinear) or ``lif``
+        (nengo.LIFRate, amplitude 1 / 63 so it spans about [0, 1] at 63 Hz); the
+        rate types convert to spiking neurons.
+    trainable_encoders, trainable_kernels : bool
+        Whether nengo_dl may train ``e_x, e_h, e_m`` / ``W_m, W_h, W_x``.
+    parallel : bool or None
+        ``True``: the whole sequence is one simulator step: ``input`` has
+        ``n_steps * input_d`` dimensions (step-major) and ``output`` ``n_steps *
+        units``, and the memory is computed for all steps at once by an FFT
+        convolution with its impulse response (nengo_dl only; see
+        `nengo_lmu.dl`). ``False``: one simulator step per time step.
+        ``None`` (default): parallel when nothing feeds back into the memory and
+        ``n_steps`` is given.
+    n_steps : int, optional
+        Sequence length (needed by the parallel form).
+    seed : int, optional
+        Seeds the initial weights (the same seed gives the same weights in both
+        forms).
+
+    Attributes
+    ----------
+    input, output : nengo.Node
+    hidden : nengo.Ensemble (sequential form only)
+    weights : dict of ndarray
+        The initial weights, by name.
+    """
+
+    def __init__(
+        self,
+        units,
+        order,
+        theta,
+        input_d,
+        hidden_to_memory=False,
+        memory_to_memory=False,
+        input_to_hidden=False,
+        hidden_to_hidden=True,
+        hidden_activation="tanh",
+        trainable_encoders=True,
+        trainable_kernels=True,
+        parallel=None,
+        n_steps=None,
+        label=None,
+        seed=None,
+        add_to_container=None,
+    ):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.units = check_order(units, obj=self, attr="units")
+        self.order = check_order(order, obj=self)
+        self.theta = check_positive(theta, "theta", obj=self)
+        self.input_d = check_order(input_d, obj=self, attr="input_d")
+        check_choice(
+            hidden_activation, HIDDEN_ACTIVATIONS, "hidden_activation", obj=self
+        )
+        self.hidden_activation = hidden_activation
+        self.hidden_to_memory = bool(hidden_to_memory)
+        self.memory_to_memory = bool(memory_to_memory)
+        self.input_to_hidden = bool(input_to_hidden)
+        self.hidden_to_hidden = bool(hidden_to_hidden)
+        feedback = self.hidden_to_memory or self.memory_to_memory
+        if parallel is None:
+            parallel = not feedback and n_steps is not None
+        if parallel and feedback:
+            raise ValidationError(
+                "parallel=True needs a memory that nothing feeds back into "
+                "(hidden_to_memory=False, memory_to_memory=False)",
+                attr="parallel",
+                obj=self,
+            )
+        if parallel:
+            n_steps = check_order(n_steps, obj=self, attr="n_steps")
+        self.parallel = bool(parallel)
+        self.n_steps = n_steps
+
+        A, B = lmu_matrices(self.order, self.theta)
+        self.Ad, self.Bd = discretize(A, B, dt=1.0)
+        rng = np.random.RandomState(seed)
+        d, k = self.order, self.units
+        self.weights = {
+            "e_x": np.ones((1, self.input_d)),
+            "W_m": glorot_uniform((k, d), rng),
+            "W_h": glorot_uniform((k, k), rng),
+            "W_x": glorot_uniform((k, self.input_d), rng),
+            "bias": np.zeros(k),
+            "e_h": np.zeros((1, k)),
+            "e_m": np.zeros((1, d)),
+        }
+        if not self.input_to_hidden:
+            del self.weights["W_x"]
+        if not self.hidden_to_hidden:
+            del self.weights["W_h"]
+        if not self.hidden_to_memory:
+            del self.weights["e_h"]
+        if not self.memory_to_memory:
+            del self.weights["e_m"]
+
+        if self.parallel:
+            from nengo_lmu import dl  # pylint: disable=import-outside-toplevel
+
+            with self:
+                dl.build_parallel_cell(self, trainable_encoders, trainable_kernels)
+            return
+        self._build_sequential(trainable_encoders, trainable_kernels)
+
+    def _neuron_type(self):
+        if self.hidden_activation == "tanh":
+            return nengo.Tanh(tau_ref=1.0)  # output tanh(J)
+        if self.hidden_activation == "relu":
+            return nengo.RectifiedLinear()
+        return nengo.LIFRate(amplitude=1.0 / 63.0)
+
+    def _build_sequential(self, trainable_encoders, trainable_kernels):
+        w = self.weights
+        trainable = _trainable_config(self)
+        with self:
+            self.input = nengo.Node(size_in=self.input_d, label="input")
+            self.u = nengo.Node(size_in=1, label="u")
+            self.memory = nengo.Node(size_in=self.order, label="memory")
+            self.hidden = nengo.Ensemble(
+                self.units,
+                1,
+                neuron_type=self._neuron_type(),
+                gain=np.ones(self.units),
+                bias=w["bias"],
+                label="hidden",
+            )
+            self.output = nengo.Node(size_in=self.units, label="output")
+            conns = {}
+            conns["e_x"] = nengo.Connection(
+                self.input, self.u, transform=w["e_x"], synapse=None
+            )
+            frozen = [
+                nengo.Connection(self.u, self.memory, transform=self.Bd, synapse=None),
+                nengo.Connection(
+                    self.memory, self.memory, transform=self.Ad, synapse=0
+                ),
+            ]
+            # W_m reads a copy of the memory: nengo_dl merges the weights of
+            # connections that share a pre, and a merge with the frozen A would
+            # leave W_m untrainable (seen: W_m never changed in training).
+            memory_copy = nengo.Node(size_in=self.order, label="memory_copy")
+            nengo.Connection(self.memory, memory_copy, transform=None, synapse=None)
+            conns["W_m"] = nengo.Connection(
+                memory_copy, self.hidden.neurons, transform=w["W_m"], synapse=None
+            )
+            if "W_h" in w:
+                # also through a copy: otherwise nengo_dl merged W_h with a readout
+                # of `output` and dropped W_h from the trainable weights (seen)
+                hidden_copy = nengo.Node(size_in=self.units, label="hidden_copy")
+                nengo.Connection(
+                    self.hidden.neurons, hidden_copy, transform=None, synapse=None
+                )
+                conns["W_h"] = nengo.Connection(
+                    hidden_copy, self.hidden.neurons, transform=w["W_h"], synapse=0
+                )
+            if "W_x" in w:
+                conns["W_x"] = nengo.Connection(
+                    self.input, self.hidden.neurons, transform=w["W_x"], synapse=None
+                )
+            if "e_h" in w:
+                conns["e_h"] = nengo.Connection(
+                    self.hidden.neurons, self.u, transform=w["e_h"], synapse=0
+                )
+            if "e_m" in w:
+                conns["e_m"] = nengo.Connection(
+                    memory_copy, self.u, transform=w["e_m"], synapse=0
+                )
+            nengo.Connection(
+                self.hidden.neurons, self.output, transform=None, synapse=None
+            )
+        self.connections_by_weight = conns
+        if trainable is not None:
+            for conn in frozen:
+                trainable[conn].trainable = False
+            for name, conn in conns.items():
+                is_encoder = name.startswith("e_")
+                if not (trainable_encoders if is_encoder else trainable_kernels):
+                    trainable[conn].trainable = False
+
+
+def _trainable_config(network):
+    """The network's config with nengo_dl's ``trainable`` parameter, if nengo_dl is
+    installed (imported here only, never by ``import nengo_lmu``)."""
+    try:
+        import nengo_dl  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    with network:
+        nengo_dl.configure_settings(trainable=None)
+    return network.config

@@ -1,0 +1,271 @@
+"""Any linear system in recurrently connected spiking neurons."""
+
+import nengo
+import numpy as np
+from nengo.builder import Builder
+from nengo.exceptions import ValidationError
+
+from nengo_lmu._validation import check_choice, check_order, check_positive
+from nengo_lmu.mapping import MAPPINGS, principle3, principle3_digital
+from nengo_lmu.networks.builder import build_mapped_network
+from nengo_lmu.networks.layouts import (
+    DEFAULT_SUBPOPULATION_SIZE,
+    LAYOUTS,
+    build_state,
+    choose_layout,
+    default_neuron_type,
+    minimum_neurons,
+)
+from nengo_lmu.systems import LinearSystem
+
+REALIZERS = ("auto", "identity", "balanced")
+# Trials of the input process used to measure radii (each with its own seed): the
+# largest value each state reaches over all of them is its radius.
+RADIUS_TRIALS = 3
+
+
+def default_process():
+    """The input assumed when measuring radii: 5 Hz band-limited white noise of
+    RMS 0.5 starting at 0, 10 s per trial."""
+    return nengo.processes.WhiteSignal(period=10.0, high=5.0, rms=0.5, y0=0.0)
+
+
+def measure_radii(
+    system, process=None, dt=0.001, trials=RADIUS_TRIALS, duration=10.0, seed=0
+):
+    """The largest absolute value each state of ``system`` reaches for ``process``.
+
+    Simulates the system exactly (`LinearSystem.filter`) on ``trials`` runs of
+    ``duration`` seconds of the process, each drawn with its own seed (``seed``,
+    ``seed + 1``, ...).
+
+    Returns
+    -------
+    radii : (order,) ndarray
+        Positive (a state that never moves gets radius 1).
+    """
+    process = default_process() if process is None else process
+    states = LinearSystem.from_ss(
+        system.A,
+        system.B,
+        np.eye(system.order),
+        np.zeros((system.order, system.size_in)),
+        dt=system.dt,
+    )
+    n_steps = int(round(duration / dt))
+    peak = np.zeros(system.order)
+    for trial in range(trials):
+        u = process.run_steps(
+            n_steps, d=system.size_in, dt=dt, rng=np.random.RandomState(seed + trial)
+        )
+        x = states.filter(u, dt=None if states.dt is not None else dt)
+        peak = np.maximum(peak, np.max(np.abs(x), axis=0))
+    return np.where(peak > 0, peak, 1.0)
+
+
+class LinearNetwork(nengo.Network):
+    """A linear system realized by recurrently connected spiking neurons.
+
+    NEF Principle 3: the system's state ``x`` is represented by neurons whose
+    recurrent and input connections, through ``synapse``, implement
+    ``x' = A x + B u`` (or its digital form); the output is ``y = C x + D u``.
+    Before mapping, the state is put in a well-conditioned basis (``realizer``)
+    and each state is scaled to the radius it reaches for the expected input.
+
+    Parameters
+    ----------
+    system : LinearSystem or anything LinearSystem accepts
+        Analog, or digital at time step ``dt``.
+    n_neurons : int
+        Neurons in all (split over the states by the layout).
+    synapse : float or nengo.LinearFilter
+        Synapse of the recurrent and input connections (a float: a lowpass time
+        constant in seconds).
+    mapping : {"discrete", "continuous"}
+        See `nengo_lmu.mapping.principle3`; ``"discrete"`` is exact at ``dt``.
+    dt : float
+        The simulator's time step (checked when the network is built).
+    layout : {"auto", "ensemble", "per-dimension", "subpopulations"}
+        See `nengo_lmu.networks.layouts`.
+    realizer : {"auto", "identity", "balanced"}
+        ``"balanced"``: the balanced realization (equal, diagonal Gramians;
+        stable minimal systems only). ``"identity"``: the state as given.
+        ``"auto"``: balanced where possible, the identity otherwise (an
+        integrator or an undamped oscillator is not stable).
+    radii : "auto", float or array_like
+        Radius of each realized state; ``"auto"`` measures it
+        (`measure_radii`) for ``input_process``.
+    input_process : nengo.Process, optional
+        The expected input (default `default_process`).
+    neuron_type, max_rates, intercepts : optional
+        For the ensembles; when None the active `nengo.Config` decides.
+    solver : nengo.solvers.Solver, optional
+        Decoder solver (``"ensemble"`` and ``"per-dimension"`` layouts).
+    subpopulation_size : int
+        Neurons per independently decoded group (``"subpopulations"``).
+
+    Attributes
+    ----------
+    input : nengo.Node
+        ``system.size_in`` dimensions.
+    state : nengo.Node
+        The decoded realized state, each dimension in about [-1, 1].
+    output : nengo.Node
+        ``y = C x + D u`` (unfiltered: apply a synapse when probing).
+    system : LinearSystem
+        The system as given.
+    realization : LinearSystem
+        The system the neurons represent: realized and scaled (same transfer
+        function).
+
+    Examples
+    --------
+    >>> import nengo
+    >>> from nengo_lmu import PadeDelay
+    >>> with nengo.Network(seed=0) as net:
+    ...     u = nengo.Node(nengo.processes.WhiteSignal(5.0, high=3.0, rms=0.5))
+    ...     delay = LinearNetwork(PadeDelay(0.1, order=4), n_neurons=1000)
+    ...     _ = nengo.Connection(u, delay.input, synapse=None)
+    ...     probe = nengo.Probe(delay.output, synapse=0.01)
+    """
+
+    def __init__(
+        self,
+        system,
+        n_neurons,
+        synapse=0.1,
+        mapping="discrete",
+        dt=0.001,
+        layout="auto",
+        realizer="auto",
+        radii="auto",
+        input_process=None,
+        neuron_type=None,
+        max_rates=None,
+        intercepts=None,
+        solver=None,
+        subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
+        label=None,
+        seed=None,
+        add_to_container=None,
+    ):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.system = system = LinearSystem(system)
+        self.dt = check_positive(dt, "dt", obj=self)
+        self.mapping = check_choice(mapping, MAPPINGS, "mapping", obj=self)
+        check_choice(layout, LAYOUTS, "layout", obj=self)
+        check_choice(realizer, REALIZERS, "realizer", obj=self)
+        if system.order < 1:
+            raise ValidationError(
+                f"the system has no state (order 0): {system!r}; a pure gain needs "
+                f"no neurons",
+                attr="system",
+                obj=self,
+            )
+        if not system.analog:
+            if not np.isclose(system.dt, self.dt, rtol=1e-9, atol=0):
+                raise ValidationError(
+                    f"the system is digital at dt={system.dt:g}, but dt={self.dt:g}",
+                    attr="dt",
+                    obj=self,
+                )
+            if mapping != "discrete":
+                raise ValidationError(
+                    "a digital system needs mapping='discrete'",
+                    attr="mapping",
+                    obj=self,
+                )
+        if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)):
+            raise ValidationError(
+                f"Must be an integer; got {n_neurons!r}", attr="n_neurons", obj=self
+            )
+        self.layout = choose_layout(layout, int(n_neurons), system.order)
+        minimum = minimum_neurons(self.layout, system.order)
+        if n_neurons < minimum:
+            raise ValidationError(
+                f"n_neurons={n_neurons} is too small for layout {self.layout!r} with "
+                f"{system.order} states: it needs at least {minimum}",
+                attr="n_neurons",
+                obj=self,
+            )
+        if isinstance(synapse, (int, float)) and not isinstance(synapse, bool):
+            synapse = nengo.Lowpass(check_positive(synapse, "synapse", obj=self))
+        self.synapse = synapse
+        neuron_type = default_neuron_type() if neuron_type is None else neuron_type
+        self.neuron_type = neuron_type
+        subpopulation_size = check_order(
+            subpopulation_size, obj=self, attr="subpopulation_size"
+        )
+
+        realized = self._realize(system, realizer)
+        if isinstance(radii, str):
+            check_choice(radii, ("auto",), "radii", obj=self)
+            radii = measure_radii(realized, input_process, dt=self.dt)
+        radii = np.broadcast_to(np.asarray(radii, dtype=float), (system.order,))
+        if not np.all(np.isfinite(radii)) or np.any(radii <= 0):
+            raise ValidationError(
+                f"radii must be finite and > 0; got {radii}", attr="radii", obj=self
+            )
+        self.radii = radii
+        # x = diag(radii) x_scaled: the neurons represent x_scaled, in [-1, 1]
+        self.realization = realized.transform(np.diag(1.0 / radii))
+        try:
+            if system.analog:
+                A_H, B_H = principle3(
+                    self.realization.A,
+                    self.realization.B,
+                    synapse,
+                    mapping=mapping,
+                    dt=self.dt,
+                )
+            else:
+                A_H, B_H = principle3_digital(
+                    self.realization.A, self.realization.B, synapse, self.dt
+                )
+        except ValidationError as e:
+            raise ValidationError(str(e.args[0]), attr="synapse", obj=self) from e
+        self.recurrent_transform = A_H
+        self.input_transform = B_H
+
+        with self:
+            self.input = nengo.Node(size_in=system.size_in, label="input")
+            self.state = nengo.Node(size_in=system.order, label="state")
+            self.output = nengo.Node(size_in=system.size_out, label="output")
+            build_state(
+                self.layout,
+                int(n_neurons),
+                A_H,
+                B_H,
+                synapse,
+                u=self.input,
+                x=self.state,
+                readouts=[(self.output, self.realization.C)],
+                neuron_type=neuron_type,
+                max_rates=max_rates,
+                intercepts=intercepts,
+                solver=solver,
+                subpopulation_size=subpopulation_size,
+                rng=np.random.RandomState(seed),
+                label="state",
+            )
+            if np.any(self.realization.D != 0):
+                nengo.Connection(
+                    self.input, self.output, transform=self.realization.D, synapse=None
+                )
+
+    def _realize(self, system, realizer):
+        if realizer == "identity":
+            return system
+        if realizer == "auto" and not system.is_stable:
+            return system
+        try:
+            return system.balanced()
+        except ValidationError as e:
+            if realizer == "auto":
+                return system
+            raise ValidationError(
+                f"no balanced realization: {e.args[0]}", attr="realizer", obj=self
+            ) from e
+
+
+Builder.register(LinearNetwork)(build_mapped_network)
