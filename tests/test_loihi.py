@@ -70,7 +70,9 @@ def test_chip_wired_variant_beats_standard():
 
 def test_neuron_to_neuron_recurrence():
     """The weights option builds and runs in both simulators; in Nengo it is the
-    same memory (measured 0.04-0.09 against the exact delay)."""
+    same memory (measured 0.04-0.09 against the exact delay). On the emulator the
+    8-bit weights' shared exponent costs most of the precision: measured 0.86 and
+    0.94 (seeds 0, 1; 3 trials of 3 s: 0.80), near a silent network's 1."""
     factory = lambda o, t, n, dt, p: loihi.thesis_memory(  # noqa: E731
         o, t, n, dt, p, recurrent="weights"
     )
@@ -81,7 +83,7 @@ def test_neuron_to_neuron_recurrence():
         seed=0, simulator="nengo_loihi", duration=2.0, memory_factory=factory
     )
     assert reference["nrmse"] < 0.12
-    assert np.isfinite(emulator["nrmse"])
+    assert 0.6 < emulator["nrmse"] < 1.05, emulator
     with pytest.raises(ValidationError, match="recurrent"):
         loihi.thesis_memory(3, 0.1, 384, recurrent="mixed")
 
@@ -143,6 +145,9 @@ def test_poisson_on_chip_error():
 
 
 def test_cli_loihi_table(capsys):
+    """The table of `nengo-lmu loihi` on 2 trials of 1 s: measured reference
+    0.118, standard emulator 0.325, chip-wired 0.116; asserted within about
+    +-0.1 of those, and the chip-wired wiring better than the standard one."""
     assert main(["loihi", "--trials", "2", "--duration", "1.0"]) == 0
     out = capsys.readouterr().out
     lines = [
@@ -151,10 +156,15 @@ def test_cli_loihi_table(capsys):
     assert any(line.startswith("reference") for line in lines)
     assert any(line.startswith("emulator") for line in lines)
     assert any("chip-wired" in line for line in lines)
+    values = {}
     for line in lines:
-        if line.startswith(("reference", "emulator")):
-            value = float(line.split(")")[1].split()[0])  # the NRMSE column
-            assert 0 < value < 1.5
+        if not line.startswith(("reference", "emulator")):
+            continue
+        name = "chip" if "chip-wired" in line else line.split()[0]
+        values[name] = float(line.split(")")[1].split()[0])  # the NRMSE column
+    assert values["reference"] < 0.2, values
+    assert 0.2 < values["emulator"] < 0.45, values
+    assert values["chip"] < 0.2 and values["chip"] < values["emulator"], values
 
 
 def test_chip_limits():
@@ -174,4 +184,5 @@ def test_hardware():
     if not loihi.hardware_available():
         pytest.skip("nxsdk is not importable: no Loihi hardware on this machine")
     result = measure_delay_trial(seed=0, simulator="nengo_loihi", duration=2.0)
-    assert np.isfinite(result["nrmse"])
+    # the thesis measured [0.146, 0.153] on Loihi with this protocol's network
+    assert result["nrmse"] < 0.3, result

@@ -347,3 +347,22 @@ def test_legendre_memory_system_is_the_delay():
         x = Ad @ x + Bd[:, 0] * uk
         expected.append(x.copy())
     assert np.allclose(process.apply(u, dt=0.001), expected, atol=1e-12)
+
+
+def test_radius_trials_of_a_seeded_process_differ():
+    """Trials of a seeded input process are independent draws: nengo's run_steps
+    would give the seeded process's one signal every time (an earlier version's
+    "5 trials" were one). run_process draws from the given rng; with 5 trials the
+    radii are at least, and somewhere strictly more than, those of 1."""
+    from nengo_lmu.systems import Realization, run_process
+
+    process = nengo.processes.WhiteSignal(2.0, high=2.0, rms=0.5, y0=0, seed=7)
+    a = run_process(process, 500, 0.001, np.random.RandomState(0))
+    b = run_process(process, 500, 0.001, np.random.RandomState(1))
+    assert a.shape == (500, 1) and not np.allclose(a, b)
+    # the same rng gives the same signal
+    assert np.array_equal(a, run_process(process, 500, 0.001, np.random.RandomState(0)))
+    realization = Realization(4, 0.5)
+    one = realization.state_radii(process, n_trials=1)
+    five = realization.state_radii(process, n_trials=5)
+    assert np.all(five >= one) and np.any(five > one)

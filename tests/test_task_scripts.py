@@ -145,10 +145,9 @@ def test_mackey_glass_main_tiny(mackey_glass):
         "--series 4 --steps 60 --chunk 20 --epochs 1 --batch-size 4 --quiet".split()
     )
     assert set(results) == set(mackey_glass.MODELS)
-    for kind, r in results.items():
+    for r in results.values():
         assert np.isfinite(r["test_nrmse"]) and r["test_nrmse"] > 0
         assert abs(r["parameters"] - 18000) < 0.3 * 18000
-        assert r["paper_nrmse"] == mackey_glass.PAPER_NRMSE[kind]
         assert r["test_nrmse_after_startup"] is None  # 45 steps < 100
 
 

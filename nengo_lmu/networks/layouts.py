@@ -15,6 +15,9 @@ A state ``x`` of dimension ``d`` realized through NEF Principle 3 (the loop
 
 import nengo
 import numpy as np
+from nengo.exceptions import ValidationError
+
+from nengo_lmu._validation import check_positive
 
 LAYOUTS = ("auto", "ensemble", "per-dimension", "subpopulations")
 
@@ -170,6 +173,33 @@ def subpopulation_ensemble(
         label=label,
     )
     return ensemble, decoders
+
+
+def check_neurons_and_synapse(network, n_neurons, neuron_type, synapse):
+    """The arguments every network here takes, checked: ``n_neurons`` an integer,
+    ``neuron_type`` a NeuronType (None: the active config's), ``synapse`` a
+    nengo synapse (a float: a lowpass with that time constant).
+
+    Returns
+    -------
+    n_neurons : int
+    neuron_type : nengo.neurons.NeuronType
+    synapse : nengo.synapses.Synapse
+    """
+    if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)):
+        raise ValidationError(
+            f"Must be an integer; got {n_neurons!r}", attr="n_neurons", obj=network
+        )
+    neuron_type = default_neuron_type() if neuron_type is None else neuron_type
+    if not isinstance(neuron_type, nengo.neurons.NeuronType):
+        raise ValidationError(
+            f"Must be a nengo NeuronType; got {neuron_type!r}",
+            attr="neuron_type",
+            obj=network,
+        )
+    if isinstance(synapse, (int, float)) and not isinstance(synapse, bool):
+        synapse = nengo.Lowpass(check_positive(synapse, "synapse", obj=network))
+    return int(n_neurons), neuron_type, synapse
 
 
 def choose_layout(layout, n_neurons, dimensions):

@@ -12,11 +12,11 @@ from nengo_lmu.networks.layouts import (
     DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
     build_state,
+    check_neurons_and_synapse,
     choose_layout,
-    default_neuron_type,
     minimum_neurons,
 )
-from nengo_lmu.systems import LinearSystem
+from nengo_lmu.systems import LinearSystem, run_process
 
 REALIZERS = ("auto", "identity", "balanced")
 # Trials of the input process used to measure radii (each with its own seed): the
@@ -55,8 +55,8 @@ def measure_radii(
     n_steps = int(round(duration / dt))
     peak = np.zeros(system.order)
     for trial in range(trials):
-        u = process.run_steps(
-            n_steps, d=system.size_in, dt=dt, rng=np.random.RandomState(seed + trial)
+        u = run_process(
+            process, n_steps, dt, np.random.RandomState(seed + trial), d=system.size_in
         )
         x = states.filter(u, dt=None if states.dt is not None else dt)
         peak = np.maximum(peak, np.max(np.abs(x), axis=0))
@@ -175,10 +175,9 @@ class LinearNetwork(nengo.Network):
                     attr="mapping",
                     obj=self,
                 )
-        if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)):
-            raise ValidationError(
-                f"Must be an integer; got {n_neurons!r}", attr="n_neurons", obj=self
-            )
+        n_neurons, neuron_type, synapse = check_neurons_and_synapse(
+            self, n_neurons, neuron_type, synapse
+        )
         self.layout = choose_layout(layout, int(n_neurons), system.order)
         minimum = minimum_neurons(self.layout, system.order)
         if n_neurons < minimum:
@@ -188,10 +187,7 @@ class LinearNetwork(nengo.Network):
                 attr="n_neurons",
                 obj=self,
             )
-        if isinstance(synapse, (int, float)) and not isinstance(synapse, bool):
-            synapse = nengo.Lowpass(check_positive(synapse, "synapse", obj=self))
         self.synapse = synapse
-        neuron_type = default_neuron_type() if neuron_type is None else neuron_type
         self.neuron_type = neuron_type
         subpopulation_size = check_order(
             subpopulation_size, obj=self, attr="subpopulation_size"

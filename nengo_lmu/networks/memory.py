@@ -12,14 +12,15 @@ from nengo_lmu.networks.layouts import (
     DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
     build_state,
+    check_neurons_and_synapse,
     choose_layout,
-    default_neuron_type,
     minimum_neurons,
 )
 from nengo_lmu.systems import (
     default_input_process,
     legendre_readout,
     realize,
+    run_process,
     simulate_memory,
     window_readout,
 )
@@ -145,22 +146,11 @@ class LMUMemory(nengo.Network):
         check_choice(mapping, MAPPINGS, "mapping", obj=self)
         check_choice(layout, LAYOUTS, "layout", obj=self)
         check_choice(realization, NETWORK_REALIZATIONS, "realization", obj=self)
-        if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)):
-            raise ValidationError(
-                f"Must be an integer; got {n_neurons!r}", attr="n_neurons", obj=self
-            )
-        n_total = int(n_neurons)
-        neuron_type = default_neuron_type() if neuron_type is None else neuron_type
-        if not isinstance(neuron_type, nengo.neurons.NeuronType):
-            raise ValidationError(
-                f"Must be a nengo NeuronType; got {neuron_type!r}",
-                attr="neuron_type",
-                obj=self,
-            )
+        n_total, neuron_type, synapse = check_neurons_and_synapse(
+            self, n_neurons, neuron_type, synapse
+        )
         self.neuron_type = neuron_type
         self.input_process = input_process
-        if isinstance(synapse, (int, float)) and not isinstance(synapse, bool):
-            synapse = nengo.Lowpass(check_positive(synapse, "synapse", obj=self))
         self.synapse = synapse
         self.mapping = mapping
         subpopulation_size = check_order(
@@ -442,7 +432,7 @@ def sample_windows(
     back = np.round(np.linspace(theta_steps, 0, n_points)).astype(int)
     states, windows = [], []
     for _ in range(-(-n_windows // per_run)):
-        u = process.run_steps(ends[-1] + 1, dt=dt, rng=rng)[:, 0]
+        u = run_process(process, ends[-1] + 1, dt, rng, d=1)[:, 0]
         memory = simulate_memory(u[:, None], order, theta, dt=dt)[:, 0, :]
         states.append(memory[ends])
         windows.append(u[ends[:, None] - back[None, :]])

@@ -27,6 +27,7 @@ from nengo_lmu.systems.legendre import (
     lmu_matrices,
     pade_delay_matrices,
     realize,
+    run_process,
     simulate_memory,
     window_readout,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "lmu_matrices",
     "pade_delay_matrices",
     "realize",
+    "run_process",
     "simulate_memory",
     "window_readout",
 ]

@@ -379,7 +379,7 @@ class Realization:
         h = impulse_response(Ad, Bd, min(n_steps, int(np.ceil(10 * self.theta / dt))))
         radii = np.zeros(self.order)
         for k in range(n_trials):
-            u = process.run_steps(n_steps, dt=dt, rng=np.random.RandomState(seed + k))
+            u = run_process(process, n_steps, dt, np.random.RandomState(seed + k))
             m = scipy.signal.fftconvolve(u[:, :1], h, axes=0)[:n_steps]
             x = self.from_legendre(m)
             # The whole run counts, start included: an input that does not start
@@ -403,6 +403,25 @@ class Realization:
             T=self.T * radii[None, :],
             name=self.name + "-scaled",
         )
+
+
+def run_process(process, n_steps, dt, rng, d=None):
+    """``n_steps`` of ``process``, drawn from ``rng`` even if the process is seeded.
+
+    `nengo.Process.run_steps` draws a seeded process (``WhiteSignal(...,
+    seed=3)``) from its own seed whatever ``rng`` it is given, so independent
+    trials of it would all be the same signal; this runs the process's step
+    function with ``rng`` itself.
+
+    Returns
+    -------
+    (n_steps, d) ndarray
+        ``d`` defaults to the process's ``default_size_out``.
+    """
+    shape_out = (process.default_size_out if d is None else d,)
+    state = process.make_state((0,), shape_out, dt)
+    step = process.make_step((0,), shape_out, dt, rng, state)
+    return np.array([step(i * dt) for i in range(n_steps)]).reshape(n_steps, -1)
 
 
 def default_input_process(theta, order=None):
