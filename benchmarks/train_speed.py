@@ -4,7 +4,7 @@ Units 212, order 256, theta 784, batch 100, 784 steps, 10 classes, one Adam step
 sparse categorical cross-entropy of the last step's output, measured in the same
 run for:
 
-1. NengoDL's published LMU example structure: `nengo_lmu.networks.LMUCell` with
+1. NengoDL's published LMU example structure: `nengo_lmu.dl.LMUCell` with
    ``parallel=False`` (input -> u -> memory (frozen A, B) -> tanh hidden with
    x -> h, h -> h, m -> h), one NengoDL simulator step per time step;
 2. ours: the same cell with ``parallel=True`` (the memory of the whole sequence
@@ -33,7 +33,7 @@ def nengo_dl_model(parallel, units, order, theta, n_steps, batch):
     import nengo_dl
     import tensorflow as tf
 
-    from nengo_lmu.networks import LMUCell, glorot_uniform
+    from nengo_lmu.dl import LMUCell, glorot_uniform
 
     with nengo.Network(seed=0) as net:
         nengo_dl.configure_settings(trainable=None, stateful=False, keep_history=False)

@@ -85,14 +85,16 @@ def test_sweep_resumes_and_is_deterministic(tmp_path):
     assert len(analysis.read_results(path)) == 4
     # same seeds, same numbers: recompute one run from scratch
     fresh = analysis.run_one(runs[3])
-    stored = [r for r in rows if analysis._key(r) == analysis._key(runs[3])][0]
+    stored = [
+        r for r in rows if analysis.sweeps._key(r) == analysis.sweeps._key(runs[3])
+    ][0]
     assert fresh["nrmse"] == pytest.approx(stored["nrmse"], rel=1e-12)
 
 
 def assert_same_results(a, b):
     """Same runs, same numbers: equal to round-off (a worker's BLAS may use another
     number of threads, so sums can be ordered differently: 1e-15 relative seen)."""
-    key = analysis._key
+    key = analysis.sweeps._key
     a = {key(r): r["nrmse"] for r in a}
     b = {key(r): r["nrmse"] for r in b}
     assert a.keys() == b.keys()

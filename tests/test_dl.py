@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks import LMUCell
+from nengo_lmu.dl import LMUCell
 
 nengo_dl = pytest.importorskip("nengo_dl")
 tf = pytest.importorskip("tensorflow")

@@ -8,7 +8,7 @@ import nengo_lmu
 
 def test_import_does_not_import_tensorflow():
     code = (
-        "import sys, nengo_lmu, nengo_lmu.networks, nengo_lmu.analysis; "
+        "import sys, nengo_lmu, nengo_lmu.networks, nengo_lmu.analysis, nengo_lmu.dl; "
         "print('tensorflow' in sys.modules, 'nengo_dl' in sys.modules)"
     )
     out = subprocess.run(

@@ -6,11 +6,11 @@
   and `RollingWindow`, with any function of the window as an output.
 - `nengo_lmu.networks.layouts`: how neurons are laid out under a state
   (one ensemble, one per dimension, or sub-populations).
-- `nengo_lmu.networks.cell`: `LMUCell`, the trainable LMU layer for NengoDL.
+
+The trainable LMU layer, `nengo_lmu.dl.LMUCell`, lives with what NengoDL needs.
 """
 
 from nengo_lmu.networks.builder import build_mapped_network
-from nengo_lmu.networks.cell import LMUCell, glorot_uniform
 from nengo_lmu.networks.layouts import (
     AUTO_SUBPOPULATION_THRESHOLD,
     DEFAULT_SUBPOPULATION_SIZE,
@@ -31,13 +31,11 @@ __all__ = [
     "AUTO_SUBPOPULATION_THRESHOLD",
     "DEFAULT_SUBPOPULATION_SIZE",
     "LAYOUTS",
-    "LMUCell",
     "LMUMemory",
     "LinearNetwork",
     "RollingWindow",
     "build_mapped_network",
     "build_state",
-    "glorot_uniform",
     "is_linear",
     "measure_radii",
     "sample_windows",

@@ -168,7 +168,7 @@ def build_classifier(
     Returns ``(network, input_node, output_probe)``; in the parallel form the
     input takes a whole sequence per simulator step.
     """
-    from nengo_lmu.networks import LMUCell, glorot_uniform  # pylint: disable=C0415
+    from nengo_lmu.dl import LMUCell, glorot_uniform  # pylint: disable=C0415
 
     with nengo.Network(seed=seed) as net:
         if parallel:

@@ -1,4 +1,4 @@
-"""What LMU training needs beyond plain Nengo: the parallel memory for NengoDL.
+"""The parallel LMU for NengoDL: the memory of a whole sequence at once.
 
 When nothing feeds back into the memory, ``m[t] = sum_k H[k] u[t - k]`` with the
 impulse response ``H[k] = Ad^k Bd``: the memory of a whole sequence is one causal
@@ -152,7 +152,7 @@ class ParallelLMU(tf.keras.layers.Layer):
 
     Inputs ``(batch, n_steps * input_d)``, outputs ``(batch, n_steps * units)``,
     step-major, so that it fits a NengoDL TensorNode that runs for one step.
-    ``weights`` are the initial values (see `nengo_lmu.networks.LMUCell`).
+    ``weights`` are the initial values (see `nengo_lmu.dl.LMUCell`).
     """
 
     def __init__(self, cell, trainable_encoders=True, trainable_kernels=True, **kwargs):

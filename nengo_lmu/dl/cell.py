@@ -59,7 +59,7 @@ class LMUCell(nengo.Network):
         ``n_steps * input_d`` dimensions (step-major) and ``output`` ``n_steps *
         units``, and the memory is computed for all steps at once by an FFT
         convolution with its impulse response (nengo_dl only; see
-        `nengo_lmu.dl`). ``False``: one simulator step per time step.
+        `nengo_lmu.dl.parallel`). ``False``: one simulator step per time step.
         ``None`` (default): parallel when nothing feeds back into the memory and
         ``n_steps`` is given.
     n_steps : int, optional
@@ -146,10 +146,12 @@ class LMUCell(nengo.Network):
             del self.weights["e_m"]
 
         if self.parallel:
-            from nengo_lmu import dl  # pylint: disable=import-outside-toplevel
+            from nengo_lmu.dl import parallel  # pylint: disable=C0415
 
             with self:
-                dl.build_parallel_cell(self, trainable_encoders, trainable_kernels)
+                parallel.build_parallel_cell(
+                    self, trainable_encoders, trainable_kernels
+                )
             return
         self._build_sequential(trainable_encoders, trainable_kernels)
 

@@ -1,0 +1,63 @@
+"""Experiments on spiking LMU memories: measurements, sweeps, fits and figures.
+
+- `nengo_lmu.analysis.metrics`: RMSE, NRMSE, bootstrap intervals, log-log fits.
+- `nengo_lmu.analysis.experiments`: one measurement of a memory (or of the
+  paper's feed-forward ensemble) against the exact system.
+- `nengo_lmu.analysis.sweeps`: grids of measurements, run in worker processes or
+  on a Dask cluster, one CSV row each, resumable.
+- `nengo_lmu.analysis.summary`: fitted slopes, their table, the scaling figure.
+- `nengo_lmu.analysis.delay`: the thesis' delay-network protocol (reference
+  simulator and nengo-loihi).
+"""
+
+from nengo_lmu.analysis.delay import delay_protocol, measure_delay_trial
+from nengo_lmu.analysis.experiments import (
+    EXPERIMENTS,
+    NEURON_TYPES,
+    POISSON_MERGE_WARNING,
+    SIMULATORS,
+    make_neuron_type,
+    measure_feedforward,
+    measure_memory,
+    simulator_class,
+)
+from nengo_lmu.analysis.metrics import bootstrap_interval, fit_scaling, nrmse, rmse
+from nengo_lmu.analysis.summary import format_summary, plot_scaling, summarize
+from nengo_lmu.analysis.sweeps import (
+    COLUMNS,
+    KEY_COLUMNS,
+    RESULT_COLUMNS,
+    append_row,
+    make_grid,
+    read_results,
+    run_one,
+    run_sweep,
+)
+
+__all__ = [
+    "COLUMNS",
+    "EXPERIMENTS",
+    "KEY_COLUMNS",
+    "NEURON_TYPES",
+    "POISSON_MERGE_WARNING",
+    "RESULT_COLUMNS",
+    "SIMULATORS",
+    "append_row",
+    "bootstrap_interval",
+    "delay_protocol",
+    "fit_scaling",
+    "format_summary",
+    "make_grid",
+    "make_neuron_type",
+    "measure_delay_trial",
+    "measure_feedforward",
+    "measure_memory",
+    "nrmse",
+    "plot_scaling",
+    "read_results",
+    "rmse",
+    "run_one",
+    "run_sweep",
+    "simulator_class",
+    "summarize",
+]
