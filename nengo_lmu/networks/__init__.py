@@ -19,7 +19,7 @@ from nengo_lmu.networks.layouts import (
     solve_subpopulation_decoders,
     subpopulation_ensemble,
 )
-from nengo_lmu.networks.linear import LinearNetwork, measure_radii
+from nengo_lmu.networks.linear import LinearNetwork, measure_radii, norm_radii
 from nengo_lmu.networks.memory import (
     LMUMemory,
     RollingWindow,
@@ -38,6 +38,7 @@ __all__ = [
     "build_state",
     "is_linear",
     "measure_radii",
+    "norm_radii",
     "sample_windows",
     "solve_subpopulation_decoders",
     "subpopulation_ensemble",

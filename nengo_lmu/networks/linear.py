@@ -45,13 +45,7 @@ def measure_radii(
         Positive (a state that never moves gets radius 1).
     """
     process = default_process() if process is None else process
-    states = LinearSystem.from_ss(
-        system.A,
-        system.B,
-        np.eye(system.order),
-        np.zeros((system.order, system.size_in)),
-        dt=system.dt,
-    )
+    states = _state_system(system)
     n_steps = int(round(duration / dt))
     peak = np.zeros(system.order)
     for trial in range(trials):
@@ -61,6 +55,69 @@ def measure_radii(
         x = states.filter(u, dt=None if states.dt is not None else dt)
         peak = np.maximum(peak, np.max(np.abs(x), axis=0))
     return np.where(peak > 0, peak, 1.0)
+
+
+def _state_system(system):
+    """The system whose outputs are its states (``C = I``, ``D = 0``)."""
+    return LinearSystem.from_ss(
+        system.A,
+        system.B,
+        np.eye(system.order),
+        np.zeros((system.order, system.size_in)),
+        dt=system.dt,
+    )
+
+
+def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
+    """Radii of the states from norms of their impulse responses (no simulation).
+
+    ``"l1"``: the largest ``|x_i|`` any input with ``|u_j| <= input_bound`` can
+    drive state ``i`` to, ``input_bound * sum_j integral |h_ij(t)| dt``; a
+    guarantee, so the neurons never saturate, at the cost of resolution for
+    typical inputs. ``"h2"``: the state's RMS under unit-intensity white noise on
+    every input, ``sqrt(W_c[i, i])`` (the controllability Gramian's diagonal),
+    times ``input_bound``: typical, not worst-case, values.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        Stable (the norms are infinite otherwise).
+    norm : {"l1", "h2"}
+    input_bound : float
+        The input's bound (``"l1"``) or scale (``"h2"``).
+    rtol : float
+        ``"l1"``: the impulse response is integrated until it has decayed below
+        ``rtol`` of its peak.
+
+    Returns
+    -------
+    radii : (order,) ndarray
+    """
+    check_choice(norm, ("l1", "h2"), "norm")
+    if not system.is_stable:
+        raise ValidationError(
+            f"the {norm} norm of an unstable system's states is infinite (poles "
+            f"{np.round(system.poles, 6)}); give radii or measure them "
+            f"(radii='auto')",
+            attr="radii",
+        )
+    states = _state_system(system)
+    if norm == "h2":
+        radii = np.sqrt(np.diag(states.controllability_gramian()))
+    elif system.analog:
+        # sample finely against the fastest pole, long enough for the slowest
+        rates = np.abs(system.poles.real)
+        dt = 0.01 / np.max(np.abs(system.poles))
+        n_steps = int(np.ceil(-np.log(rtol) / np.min(rates) / dt)) + 1
+        h = np.abs(states.impulse(n_steps, dt=dt)).reshape(n_steps, system.order, -1)
+        # trapezoidal rule over t = k dt
+        radii = (h.sum(axis=0) - 0.5 * (h[0] + h[-1])).sum(axis=1) * dt
+    else:
+        radius = np.max(np.abs(system.poles))
+        n_steps = int(np.ceil(np.log(rtol) / np.log(radius))) + 1
+        h = np.abs(states.impulse(n_steps)).reshape(n_steps, system.order, -1)
+        radii = h.sum(axis=(0, 2))
+    return input_bound * radii
 
 
 class LinearNetwork(nengo.Network):
@@ -92,9 +149,11 @@ class LinearNetwork(nengo.Network):
         stable minimal systems only). ``"identity"``: the state as given.
         ``"auto"``: balanced where possible, the identity otherwise (an
         integrator or an undamped oscillator is not stable).
-    radii : "auto", float or array_like
-        Radius of each realized state; ``"auto"`` measures it
-        (`measure_radii`) for ``input_process``.
+    radii : "auto", "l1", "h2", float or array_like
+        Radius of each realized state. ``"auto"`` measures it (`measure_radii`)
+        for ``input_process``; ``"l1"`` and ``"h2"`` compute it from the norms of
+        the states' impulse responses (`norm_radii`, stable systems only): the
+        worst case for inputs within [-1, 1], or the RMS under white noise.
     input_process : nengo.Process, optional
         The expected input (default `default_process`).
     neuron_type, max_rates, intercepts : optional
@@ -195,8 +254,11 @@ class LinearNetwork(nengo.Network):
 
         realized = self._realize(system, realizer)
         if isinstance(radii, str):
-            check_choice(radii, ("auto",), "radii", obj=self)
-            radii = measure_radii(realized, input_process, dt=self.dt)
+            check_choice(radii, ("auto", "l1", "h2"), "radii", obj=self)
+            if radii == "auto":
+                radii = measure_radii(realized, input_process, dt=self.dt)
+            else:
+                radii = norm_radii(realized, radii)
         radii = np.broadcast_to(np.asarray(radii, dtype=float), (system.order,))
         if not np.all(np.isfinite(radii)) or np.any(radii <= 0):
             raise ValidationError(
