@@ -209,9 +209,9 @@ def test_norm_radii_closed_forms():
 def test_l1_radii_bound_every_bounded_input():
     """The L1 radii are the worst case: for inputs in [-1, 1] the realized states
     of a network made with radii='l1' stay within [-1, 1] (random +-1 inputs: the
-    largest |x| measured 0.62-0.77 over three seeds), and the input that follows the sign of a
-    state's time-reversed impulse response reaches that state's radius (to 1e-2:
-    a finite horizon of 2 s and the ZOH step)."""
+    largest |x| measured 0.62-0.77 over three seeds), and the input that follows
+    the sign of a state's time-reversed impulse response reaches that state's
+    radius (to 1e-2: a finite horizon of 2 s and the ZOH step)."""
     system = PadeDelay(0.1, 3)
     with nengo.Network():
         network = LinearNetwork(system, 300, radii="l1")
