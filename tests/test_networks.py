@@ -211,12 +211,18 @@ def test_nengo_loihi_poisson_error_says_off_chip():
 @pytest.mark.slow
 def test_poisson_error_keeps_falling_to_100k_neurons():
     """With the automatic sub-population layout, Poisson error still falls as
-    1/sqrt(m) between 10^4 and 10^5 neurons (measured 0.054 -> 0.019, and 0.0046
-    at 10^6); 10x the neurons must cut it by at least 2.3 (sqrt(10) = 3.2)."""
+    1/sqrt(m) between 10^4 and 10^5 neurons: 10x the neurons must cut the mean
+    error over 3 seeds by at least 2.3 (sqrt(10) = 3.2; a plateau gives 1).
+    Measured 0.0577 -> 0.0219 (2.63; per seed 2.17, 2.53, 3.53)."""
     errors = [
-        measure_memory(
-            6, 1.0, n, neuron_type=POISSON, seed=0, duration=2.0, warmup=0.5
-        )["nrmse"]
+        np.mean(
+            [
+                measure_memory(
+                    6, 1.0, n, neuron_type=POISSON, seed=s, duration=2.0, warmup=0.5
+                )["nrmse"]
+                for s in range(3)
+            ]
+        )
         for n in (10000, 100000)
     ]
     assert errors[1] < errors[0] / 2.3, errors
