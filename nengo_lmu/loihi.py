@@ -78,29 +78,7 @@ def thesis_memory(
             f"Unknown value {recurrent!r}; must be 'decoded' or 'weights'",
             attr="recurrent",
         )
-    memory = LMUMemory(order, theta, n_neurons, **args)
-    if recurrent == "weights":
-        if memory.layout != "ensemble":
-            raise ValidationError(
-                "recurrent='weights' needs layout='ensemble'", attr="recurrent"
-            )
-        (ens,) = memory.all_ensembles
-        old = [
-            c
-            for c in memory.connections
-            if c.pre_obj is memory.state and c.post_obj is ens
-        ]
-        for conn in old:
-            memory.connections.remove(conn)
-        with memory:
-            nengo.Connection(
-                ens,
-                ens,
-                transform=memory.recurrent_transform,
-                synapse=memory.synapse,
-                solver=nengo.solvers.LstsqL2(weights=True),
-            )
-    return memory
+    return LMUMemory(order, theta, n_neurons, recurrent=recurrent, **args)
 
 
 def chip_memory(
@@ -111,7 +89,8 @@ def chip_memory(
     nengo_loihi puts a decoded connection's synapse *before* its decode neurons
     and only ``Model.decode_tau`` (5 ms) after them, so the decode neurons' spike
     noise reaches the ensemble almost unfiltered and the loop sees two filters.
-    Here the connections into the ensemble carry no synapse; run it with
+    Here the connections into the ensemble carry no synapse
+    (``connection_synapse=None``); run it with
     ``nengo_loihi.Simulator(net, model=loihi_model(dt, decode_tau=synapse))`` so
     the one filter, after the decode neurons, is the synapse the Principle 3
     mapping was made for. A short synapse (20 ms) keeps the recurrent and input
@@ -128,7 +107,8 @@ def chip_memory(
     """
     kwargs.setdefault("max_rates", nengo.dists.Uniform(100, 120))
     kwargs.setdefault("intercepts", nengo.dists.Uniform(-0.5, 0.9))
-    memory = thesis_memory(
+    kwargs.setdefault("connection_synapse", None)
+    return thesis_memory(
         order,
         theta,
         n_neurons,
@@ -137,11 +117,6 @@ def chip_memory(
         synapse=synapse,
         **kwargs,
     )
-    for conn in memory.all_connections:
-        if isinstance(conn.post_obj, nengo.Ensemble):
-            conn.synapse = None
-    memory.chip_synapse = synapse
-    return memory
 
 
 def loihi_model(dt=0.001, decode_tau=0.005, input_rate=None):

@@ -186,3 +186,25 @@ def test_hardware():
     result = measure_delay_trial(seed=0, simulator="nengo_loihi", duration=2.0)
     # the thesis measured [0.146, 0.153] on Loihi with this protocol's network
     assert result["nrmse"] < 0.3, result
+
+
+def test_chip_wiring_is_built_not_edited():
+    """The chip-wired and neuron-to-neuron memories are constructed that way
+    (LMUMemory arguments), not edited after construction: the connections into
+    the ensemble carry no synapse while the mapping is made for 20 ms, and the
+    weights variant has one ens -> ens connection solved for weights and no
+    decoded recurrence."""
+    memory = loihi.chip_memory(3, 0.1, 384)
+    (ens,) = memory.all_ensembles
+    into = [c for c in memory.all_connections if c.post_obj is ens]
+    assert len(into) == 2 and all(c.synapse is None for c in into)
+    assert memory.connection_synapse is None and memory.synapse.tau == 0.02
+    weights = loihi.thesis_memory(3, 0.1, 384, recurrent="weights")
+    (ens,) = weights.all_ensembles
+    into = [c for c in weights.all_connections if c.post_obj is ens]
+    recurrent = [c for c in into if c.pre_obj is ens]
+    assert len(into) == 2 and len(recurrent) == 1
+    assert recurrent[0].solver.weights
+    assert not [c for c in into if c.pre_obj is weights.state]
+    with pytest.raises(ValidationError, match="needs layout='ensemble'"):
+        LMUMemory(3, 0.1, 300, layout="per-dimension", recurrent="weights")

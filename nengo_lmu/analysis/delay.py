@@ -86,7 +86,7 @@ def measure_delay_trial(
         loihi.check_fits(memory)
     if variant == "chip":
         sim_kwargs["model"] = loihi.loihi_model(
-            dt, decode_tau=memory.chip_synapse, input_rate=500
+            dt, decode_tau=memory.synapse.tau, input_rate=500
         )
     if simulator == "nengo_loihi":
         sim_kwargs["seed"] = seed

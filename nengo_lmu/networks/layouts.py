@@ -234,6 +234,8 @@ def build_state(
     subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
     rng=None,
     label="state",
+    connection_synapse="synapse",
+    recurrent="decoded",
 ):
     """Neurons that represent the state of ``x <- synapse(A_H x + B_H u)``.
 
@@ -269,6 +271,14 @@ def build_state(
     rng : np.random.RandomState, optional
         Samples the sub-populations' neurons (``"subpopulations"`` only).
     label : str
+    connection_synapse : nengo.synapses.Synapse or None
+        The synapse placed on the recurrent and input connections, when it is
+        not ``synapse`` itself: None for hardware that applies ``synapse`` after
+        its own decode stage (nengo_loihi's ``decode_tau``). Default: ``synapse``.
+    recurrent : {"decoded", "weights"}
+        ``"weights"``: the recurrence as neuron-to-neuron weights
+        (``LstsqL2(weights=True)``) instead of through the decoded state
+        (``"ensemble"`` layout only).
 
     Returns
     -------
@@ -325,9 +335,34 @@ def build_state(
         targets = [(ens, slice(None))]
     else:
         raise ValueError(f"unknown layout {layout!r}")
-    for ens, rows in targets:
-        nengo.Connection(
-            x_all, ens, transform=recurrent_transform[rows], synapse=synapse
+    if connection_synapse == "synapse":
+        connection_synapse = synapse
+    if recurrent not in ("decoded", "weights"):
+        raise ValidationError(
+            f"Must be 'decoded' or 'weights'; got {recurrent!r}", attr="recurrent"
         )
-        nengo.Connection(u, ens, transform=input_transform[rows], synapse=synapse)
+    if recurrent == "weights" and layout != "ensemble":
+        raise ValidationError(
+            f"recurrent='weights' needs layout='ensemble'; got {layout!r}",
+            attr="recurrent",
+        )
+    for ens, rows in targets:
+        if recurrent == "weights":
+            nengo.Connection(
+                ens,
+                ens,
+                transform=recurrent_transform,
+                synapse=connection_synapse,
+                solver=nengo.solvers.LstsqL2(weights=True),
+            )
+        else:
+            nengo.Connection(
+                x_all,
+                ens,
+                transform=recurrent_transform[rows],
+                synapse=connection_synapse,
+            )
+        nengo.Connection(
+            u, ens, transform=input_transform[rows], synapse=connection_synapse
+        )
     return [ens for ens, _ in targets]

@@ -95,6 +95,15 @@ class LMUMemory(nengo.Network):
         Neurons per independently decoded group in the sub-population layout.
     solver : nengo.solvers.Solver, optional
         Decoder solver for the ensemble and per-dimension layouts.
+    connection_synapse : nengo.synapses.Synapse or None
+        The synapse on the connections into the neurons, if not ``synapse``
+        (which the transforms are made for): None where the hardware applies
+        ``synapse`` after its own decode stage, as nengo_loihi does with its
+        ``decode_tau`` (see `nengo_lmu.loihi.chip_memory`).
+    recurrent : {"decoded", "weights"}
+        ``"weights"``: neuron-to-neuron recurrent weights
+        (``LstsqL2(weights=True)``) instead of the decoded state (``layout=
+        "ensemble"`` only).
 
     Attributes
     ----------
@@ -130,6 +139,8 @@ class LMUMemory(nengo.Network):
         intercepts=None,
         subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
         solver=None,
+        connection_synapse="synapse",
+        recurrent="decoded",
         label=None,
         seed=None,
         add_to_container=None,
@@ -152,6 +163,13 @@ class LMUMemory(nengo.Network):
         self.neuron_type = neuron_type
         self.input_process = input_process
         self.synapse = synapse
+        # what the connections into the neurons carry (see build_state)
+        self.connection_synapse = (
+            synapse if connection_synapse == "synapse" else connection_synapse
+        )
+        self.recurrent = check_choice(
+            recurrent, ("decoded", "weights"), "recurrent", obj=self
+        )
         self.mapping = mapping
         subpopulation_size = check_order(
             subpopulation_size, obj=self, attr="subpopulation_size"
@@ -159,6 +177,12 @@ class LMUMemory(nengo.Network):
 
         per_input = n_total // self.size_in
         self.layout = layout = choose_layout(layout, per_input, self.order)
+        if self.recurrent == "weights" and layout != "ensemble":
+            raise ValidationError(
+                f"recurrent='weights' needs layout='ensemble'; got {layout!r}",
+                attr="recurrent",
+                obj=self,
+            )
         minimum = minimum_neurons(layout, self.order)
         if per_input < minimum:
             raise ValidationError(
@@ -217,6 +241,8 @@ class LMUMemory(nengo.Network):
                     subpopulation_size=subpopulation_size,
                     rng=rng,
                     label=f"memory[{j}]",
+                    connection_synapse=self.connection_synapse,
+                    recurrent=recurrent,
                 )
 
     def add_readout(self, what, label=None, n_neurons=None, n_points=100, seed=0):
