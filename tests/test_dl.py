@@ -241,3 +241,39 @@ def test_memory_conv_first_history():
     longer = np.concatenate([np.repeat(u[:, :1], K, axis=1), u], axis=1)
     assert np.allclose(first(u).numpy(), zero(longer).numpy()[:, K:], atol=1e-5)
     assert not np.allclose(first(u).numpy()[:, :5], zero(u).numpy()[:, :5], atol=0.1)
+
+
+def test_sequences_to_data_round_trip_and_shape_errors():
+    """NengoDL's layout in one call each way: the parallel cell takes (batch, 1,
+    n_steps * input_d) and the sequential one (batch, n_steps, input_d); both give
+    back (batch, n_steps, units). A wrong shape raises ValidationError naming the
+    expected and the given shapes, before TensorFlow sees it. The two forms,
+    driven through these calls with the same weights, agree to float32 round-off
+    (measured 4e-7; asserted 1e-5)."""
+    rng = np.random.RandomState(0)
+    batch, n_steps, input_d, units = 3, 12, 2, 5
+    x = rng.uniform(-1, 1, (batch, n_steps, input_d)).astype(np.float32)
+    outputs = {}
+    for parallel in (True, False):
+        with nengo.Network(seed=0) as net:
+            cell = LMUCell(
+                units, 4, 6.0, input_d, parallel=parallel, n_steps=n_steps, seed=0
+            )
+            inp = nengo.Node(np.zeros(cell.input.size_in))
+            nengo.Connection(inp, cell.input, synapse=None)
+            probe = nengo.Probe(cell.output)
+        data = cell.sequences_to_data(x)
+        assert data.shape == ((batch, 1, n_steps * input_d) if parallel else x.shape)
+        with nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False) as sim:
+            out = sim.predict({inp: data}, n_steps=data.shape[1])[probe]
+        outputs[parallel] = cell.data_to_sequences(out)
+        assert outputs[parallel].shape == (batch, n_steps, units)
+        with pytest.raises(
+            ValidationError,
+            match=r"sequences must have shape "
+            rf"\(batch, {n_steps}, {input_d}\); got shape \(3, 12\)",
+        ):
+            cell.sequences_to_data(x[:, :, 0])
+        with pytest.raises(ValidationError, match="got shape"):
+            cell.data_to_sequences(out[:, :, :-1])
+    assert np.allclose(outputs[True], outputs[False], atol=1e-5)

@@ -155,6 +155,69 @@ class LMUCell(nengo.Network):
             return
         self._build_sequential(trainable_encoders, trainable_kernels)
 
+    def sequences_to_data(self, x):
+        """NengoDL input data for `input` from sequences ``(batch, n_steps, input_d)``.
+
+        The sequential form takes them as they are (one simulator step per time
+        step); the parallel form takes each whole sequence in one simulator step,
+        ``(batch, 1, n_steps * input_d)`` (step-major). A wrong shape raises here,
+        naming the expected and the given shapes, before TensorFlow sees it.
+
+        Examples
+        --------
+        >>> cell = LMUCell(8, 4, 10.0, 2, n_steps=10, add_to_container=False)
+        >>> cell.sequences_to_data(np.zeros((5, 10, 2))).shape
+        (5, 1, 20)
+        """
+        x = np.asarray(x)
+        steps = "n_steps" if self.n_steps is None else self.n_steps
+        if (
+            x.ndim != 3
+            or x.shape[2] != self.input_d
+            or (self.n_steps is not None and x.shape[1] != self.n_steps)
+        ):
+            raise ValidationError(
+                f"sequences must have shape (batch, {steps}, {self.input_d}); got "
+                f"shape {x.shape}",
+                attr="x",
+                obj=self,
+            )
+        return x.reshape(len(x), 1, -1) if self.parallel else x
+
+    def data_to_sequences(self, y):
+        """Sequences ``(batch, n_steps, units)`` from NengoDL's data for `output`.
+
+        The inverse of `sequences_to_data` for the output: the parallel form's
+        ``(batch, 1, n_steps * units)`` (or ``(batch, n_probe_steps, ...)``: the
+        last simulator step is taken) and the sequential form's ``(batch,
+        n_steps, units)`` both become ``(batch, n_steps, units)``.
+
+        Examples
+        --------
+        >>> cell = LMUCell(8, 4, 10.0, 2, n_steps=10, add_to_container=False)
+        >>> cell.data_to_sequences(np.zeros((5, 1, 80))).shape
+        (5, 10, 8)
+        """
+        y = np.asarray(y)
+        if self.parallel:
+            size = self.n_steps * self.units
+            if y.ndim != 3 or y.shape[2] != size:
+                raise ValidationError(
+                    f"parallel output data must have shape (batch, steps, {size}) "
+                    f"(n_steps * units); got shape {y.shape}",
+                    attr="y",
+                    obj=self,
+                )
+            return y[:, -1].reshape(len(y), self.n_steps, self.units)
+        if y.ndim != 3 or y.shape[2] != self.units:
+            raise ValidationError(
+                f"output data must have shape (batch, n_steps, {self.units}); got "
+                f"shape {y.shape}",
+                attr="y",
+                obj=self,
+            )
+        return y
+
     def _neuron_type(self):
         if self.hidden_activation == "tanh":
             return nengo.Tanh(tau_ref=1.0)  # output tanh(J)

@@ -327,10 +327,7 @@ class Trainer:
 
     def _data(self, x):
         n = len(x) - len(x) % self.batch_size
-        x = x[:n]
-        if self.parallel:
-            return {self.inp: x.reshape(n, 1, self.n_steps)}
-        return {self.inp: x}
+        return {self.inp: self.net.cell.sequences_to_data(x[:n])}
 
     def _targets(self, y):
         n = len(y) - len(y) % self.batch_size
