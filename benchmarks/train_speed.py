@@ -29,42 +29,16 @@ import numpy as np  # noqa: E402
 
 
 def nengo_dl_model(parallel, units, order, theta, n_steps, batch):
-    import nengo
     import nengo_dl
     import tensorflow as tf
 
-    from nengo_lmu.dl import LMUCell, glorot_uniform
+    from nengo_lmu.tasks import build_classifier
 
-    with nengo.Network(seed=0) as net:
+    net, inp, probe = build_classifier(
+        n_steps, units, order, theta, parallel=parallel, seed=0
+    )
+    with net:
         nengo_dl.configure_settings(trainable=None, stateful=False, keep_history=False)
-        if parallel:
-            inp = nengo.Node(np.zeros(n_steps))
-            cell = LMUCell(
-                units,
-                order,
-                theta,
-                1,
-                input_to_hidden=True,
-                parallel=True,
-                n_steps=n_steps,
-                seed=0,
-            )
-            last = cell.output[(n_steps - 1) * units :]
-        else:
-            inp = nengo.Node(np.zeros(1))
-            cell = LMUCell(
-                units, order, theta, 1, input_to_hidden=True, parallel=False, seed=0
-            )
-            last = cell.output
-        nengo.Connection(inp, cell.input, synapse=None)
-        out = nengo.Node(size_in=10)
-        nengo.Connection(
-            last,
-            out,
-            synapse=None,
-            transform=glorot_uniform((10, units), np.random.RandomState(0)),
-        )
-        probe = nengo.Probe(out)
     sim = nengo_dl.Simulator(
         net,
         minibatch_size=batch,
@@ -78,9 +52,8 @@ def nengo_dl_model(parallel, units, order, theta, n_steps, batch):
     steps = 1 if parallel else n_steps
 
     def train(x, y):
-        data = x.reshape(batch, 1, n_steps) if parallel else x
         sim.fit(
-            {inp: data},
+            {inp: net.cell.sequences_to_data(x)},
             {probe: y.reshape(batch, 1, 1)},
             epochs=1,
             verbose=0,
