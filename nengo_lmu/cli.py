@@ -84,6 +84,7 @@ def int_at_least(low):
 
 
 def positive_int(text):
+    """An argparse type: an integer >= 1."""
     try:
         value = int(float(text))
         if value != float(text) or value < 1:
@@ -96,6 +97,7 @@ def positive_int(text):
 
 
 def positive_float(text):
+    """An argparse type: a finite number > 0."""
     try:
         value = float(text)
         if not value > 0 or value == float("inf"):
@@ -108,6 +110,7 @@ def positive_float(text):
 
 
 def int_list(text):
+    """An argparse type: a comma-separated list of positive integers."""
     items = [t for t in text.replace(" ", "").split(",") if t]
     if not items:
         raise argparse.ArgumentTypeError("must be a comma-separated list of integers")
@@ -137,6 +140,7 @@ def _scheduler(text):
 
 
 def build_parser():
+    """The ``nengo-lmu`` argument parser, with one subparser per command."""
     from nengo_lmu.analysis import (  # pylint: disable=import-outside-toplevel
         EXPERIMENTS,
         NEURON_TYPES,
@@ -265,6 +269,7 @@ def build_parser():
 
 
 def scaling(args):
+    """``nengo-lmu scaling``: run (or resume) a sweep, fit, print and plot it."""
     from nengo_lmu import analysis  # pylint: disable=import-outside-toplevel
 
     config = dict(DEFAULTS)
@@ -318,6 +323,7 @@ def scaling(args):
 
 
 def export(args):
+    """``nengo-lmu export``: write a spiking memory as a NIR graph."""
     import nengo  # pylint: disable=import-outside-toplevel
     import numpy as np  # pylint: disable=import-outside-toplevel
 
@@ -357,6 +363,7 @@ def export(args):
 
 
 def loihi(args):
+    """``nengo-lmu loihi``: the thesis' delay protocol on the reference and Loihi."""
     from nengo_lmu import analysis  # pylint: disable=import-outside-toplevel
     from nengo_lmu import loihi as lmu_loihi  # pylint: disable=import-outside-toplevel
 
@@ -399,6 +406,7 @@ def loihi(args):
 
 
 def train(args):
+    """``nengo-lmu train``: run the ``main`` of a module of `nengo_lmu.tasks`."""
     import importlib  # pylint: disable=import-outside-toplevel
 
     if args.task not in TASKS:

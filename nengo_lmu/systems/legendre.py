@@ -608,11 +608,13 @@ class LegendreMemory(nengo.Process):
         return Ad, Bd
 
     def make_state(self, shape_in, shape_out, dt, dtype=None):
+        """The memory's state: one row of ``order`` values per input dimension."""
         dtype = np.float64 if dtype is None else dtype
         k = shape_in[0] if len(shape_in) else 1
         return {"X": np.zeros((k, self.order), dtype=dtype)}
 
     def make_step(self, shape_in, shape_out, dt, rng, state):
+        """The step function: the ZOH-discretized memory, one update per time step."""
         k = shape_in[0] if len(shape_in) else 0
         if k < 1:
             raise ValidationError(

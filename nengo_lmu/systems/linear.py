@@ -1311,10 +1311,12 @@ class LinearSystemProcess(nengo.Process):
         )
 
     def make_state(self, shape_in, shape_out, dt, dtype=None):
+        """The system's state, zero (the system starts from rest)."""
         dtype = np.float64 if dtype is None else dtype
         return {"X": np.zeros(self.system.order, dtype=dtype)}
 
     def make_step(self, shape_in, shape_out, dt, rng, state):
+        """The step function: the system's update at the simulator's ``dt``."""
         system = self.system
         if shape_in != (system.size_in,):
             raise ValidationError(

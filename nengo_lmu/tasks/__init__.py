@@ -323,6 +323,7 @@ class Trainer:
             restore_training_arrays(self.sim.keras_model, self.optimizer, arrays)
 
     def close(self):
+        """Close the NengoDL simulator (and free its TensorFlow graph)."""
         self.sim.close()
 
     def _data(self, x):
@@ -373,10 +374,12 @@ class Trainer:
         return float(np.mean(np.argmax(out[:, -1], axis=-1) == np.asarray(y[:n])))
 
     def save(self, folder):
+        """Write the checkpoint (weights and Adam's state as npz, state as JSON)."""
         arrays = training_arrays(self.sim.keras_model, self.optimizer)
         save_checkpoint(folder, arrays, self.state)
 
     def load(self, folder):
+        """Restore the weights, Adam's state and history that `save` wrote."""
         arrays, self.state = load_checkpoint(folder)
         restore_training_arrays(self.sim.keras_model, self.optimizer, arrays)
 

@@ -259,6 +259,7 @@ def lstm_capacity(
 
 
 def parse_lengths(text):
+    """An argparse type: comma-separated window lengths (steps), each >= 2."""
     values = [int(float(v)) for v in text.split(",") if v.strip()]
     if not values or any(v < 2 for v in values):
         raise argparse.ArgumentTypeError(
@@ -268,6 +269,7 @@ def parse_lengths(text):
 
 
 def make_parser():
+    """The task's argument parser."""
     from nengo_lmu.cli import positive_float, positive_int
 
     parser = argparse.ArgumentParser(
@@ -352,6 +354,7 @@ def make_parser():
 
 
 def format_table(rows):
+    """The results as a plain-text table, one line per length and delay."""
     lines = [f"{'T':>8} {'delay r':>8} {'LMU fit':>9} {'LMU Leg.':>9} {'LSTM':>9}"]
     for row in rows:
         lstm = row["lstm_nrmse"]

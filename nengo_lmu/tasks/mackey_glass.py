@@ -245,10 +245,12 @@ def build_model(
 
 
 def count_parameters(model):
+    """The number of trainable parameters of a Keras model."""
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
 def make_parser():
+    """The task's argument parser."""
     from nengo_lmu.cli import int_at_least  # pylint: disable=import-outside-toplevel
 
     parser = argparse.ArgumentParser(

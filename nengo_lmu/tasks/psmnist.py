@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def build_parser():
+    """The task's argument parser."""
     from nengo_lmu.cli import int_at_least, positive_float
 
     p = argparse.ArgumentParser(
@@ -96,6 +97,7 @@ def keras_lmu_accuracy(x_train, y_train, x_test, y_test, args, theta):
 
 
 def main(argv=None):
+    """Train and test on the chosen data set; returns the results as a dict."""
     args = build_parser().parse_args(argv)
     from nengo_lmu import tasks
 

@@ -25,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv=None):
+    """Train, convert to spiking and test; returns the accuracies as a dict."""
     from nengo_lmu.cli import int_at_least, int_list, positive_float
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
