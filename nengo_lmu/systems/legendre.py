@@ -259,41 +259,16 @@ def pade_delay_matrices(order, theta):
     """The ``[order-1/order]`` Pade approximant of ``exp(-theta s)`` in state space.
 
     The LMU is a realization of this same transfer function (Voelker et al.
-    2019); this one is in controllable canonical form, kept for comparison.
+    2019); this one is in controllable canonical form, kept for comparison: the
+    matrices of `nengo_lmu.PadeDelay` ``(theta, order)``.
 
     Returns
     -------
     A : (order, order), B : (order, 1), C : (1, order), D : (1, 1) ndarrays
     """
-    order = check_order(order)
-    theta = check_positive(theta, "theta")
-    q = order
-    p = order - 1
-    k = np.arange(q + 1)
-    # Coefficients (ascending powers of s) of the Pade approximant e^{-x}, x=theta s.
-    num = np.array(
-        [
-            scipy.special.comb(p, i, exact=True)
-            * scipy.special.factorial(p + q - i, exact=True)
-            / scipy.special.factorial(p + q, exact=True)
-            * (-1) ** i
-            for i in range(p + 1)
-        ],
-        dtype=float,
-    )
-    den = np.array(
-        [
-            scipy.special.comb(q, i, exact=True)
-            * scipy.special.factorial(p + q - i, exact=True)
-            / scipy.special.factorial(p + q, exact=True)
-            for i in k
-        ],
-        dtype=float,
-    )
-    num = num * theta ** np.arange(p + 1)
-    den = den * theta ** np.arange(q + 1)
-    A, B, C, D = scipy.signal.tf2ss(num[::-1], den[::-1])
-    return A, B, C, D
+    from nengo_lmu.systems.delays import PadeDelay
+
+    return tuple(np.array(M) for M in PadeDelay(theta, order).ss)
 
 
 class Realization:
