@@ -224,3 +224,18 @@ def test_l1_radii_bound_every_bounded_input():
     h = states.impulse(2000, dt=DT)[:, 0, 0]
     worst = np.sign(h[::-1])[:, None]
     assert abs(states.filter(worst, dt=DT)[-1, 0] - 1.0) < 1e-2
+
+
+def test_subpopulations_reproducible_in_a_seeded_network():
+    """The sub-population layout samples its neurons when constructed: in a seeded
+    parent it follows the same rule as LMUMemory (the same seed, the same
+    neurons; another seed, other neurons)."""
+
+    def gains(seed):
+        with nengo.Network(seed=seed) as net:
+            network = LinearNetwork(PadeDelay(0.1, 2), 400, layout="subpopulations")
+        with nengo.Simulator(net, progress_bar=False) as sim:
+            return np.concatenate([sim.data[e].gain for e in network.all_ensembles])
+
+    assert np.array_equal(gains(1), gains(1))
+    assert not np.array_equal(gains(1), gains(2))

@@ -202,6 +202,22 @@ def check_neurons_and_synapse(network, n_neurons, neuron_type, synapse):
     return int(n_neurons), neuron_type, synapse
 
 
+def construction_seed_for(seed):
+    """The seed for what must be sampled while a network is constructed.
+
+    ``seed`` if given; else, inside a seeded network, one derived from the
+    parent's seed and the number of subnetworks it already holds (so that adding
+    nodes, ensembles or connections to the parent shifts nothing); else None
+    (fresh randomness).
+    """
+    if seed is not None or not nengo.Network.context:
+        return seed
+    parent = nengo.Network.context[-1]
+    if parent.seed is None:
+        return None
+    return (parent.seed * 1_000_003 + 7919 * len(parent.networks)) % 2**31
+
+
 def choose_layout(layout, n_neurons, dimensions):
     """``"auto"`` -> ``"per-dimension"`` up to `AUTO_SUBPOPULATION_THRESHOLD`
     neurons per state, ``"subpopulations"`` above; any other layout as given."""

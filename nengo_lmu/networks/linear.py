@@ -14,6 +14,7 @@ from nengo_lmu.networks.layouts import (
     build_state,
     check_neurons_and_synapse,
     choose_layout,
+    construction_seed_for,
     minimum_neurons,
 )
 from nengo_lmu.systems import LinearSystem, run_process
@@ -208,6 +209,9 @@ class LinearNetwork(nengo.Network):
         seed=None,
         add_to_container=None,
     ):
+        # what the sub-population layout samples here (before `with self`, so
+        # that a seed can derive from the parent network)
+        construction_seed = construction_seed_for(seed)
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.system = system = LinearSystem(system)
         self.dt = check_positive(dt, "dt", obj=self)
@@ -303,7 +307,7 @@ class LinearNetwork(nengo.Network):
                 intercepts=intercepts,
                 solver=solver,
                 subpopulation_size=subpopulation_size,
-                rng=np.random.RandomState(seed),
+                rng=np.random.RandomState(construction_seed),
                 label="state",
             )
             if np.any(self.realization.D != 0):

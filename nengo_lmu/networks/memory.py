@@ -14,6 +14,7 @@ from nengo_lmu.networks.layouts import (
     build_state,
     check_neurons_and_synapse,
     choose_layout,
+    construction_seed_for,
     minimum_neurons,
 )
 from nengo_lmu.systems import (
@@ -26,22 +27,6 @@ from nengo_lmu.systems import (
 )
 
 NETWORK_REALIZATIONS = ("legendre", "balanced")
-
-
-def _construction_seed(seed):
-    """The seed for what must be sampled while a network is constructed.
-
-    ``seed`` if given; else, inside a seeded network, one derived from the
-    parent's seed and the number of subnetworks it already holds (so that adding
-    nodes, ensembles or connections to the parent shifts nothing); else None
-    (fresh randomness).
-    """
-    if seed is not None or not nengo.Network.context:
-        return seed
-    parent = nengo.Network.context[-1]
-    if parent.seed is None:
-        return None
-    return (parent.seed * 1_000_003 + 7919 * len(parent.networks)) % 2**31
 
 
 class LMUMemory(nengo.Network):
@@ -148,7 +133,7 @@ class LMUMemory(nengo.Network):
         # The network's own seed is the user's alone: Nengo seeds its ensembles
         # at build time, from the parent's seed or Simulator(seed=...). Only the
         # sub-population layout samples neurons here, from `construction_seed`.
-        construction_seed = _construction_seed(seed)
+        construction_seed = construction_seed_for(seed)
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.order = check_order(order, obj=self)
         self.theta = check_positive(theta, "theta", obj=self)
@@ -468,18 +453,14 @@ def sample_windows(
     return np.concatenate(states)[:n_windows], np.concatenate(windows)[:n_windows]
 
 
-def is_linear(function, windows, values=None, rtol=1e-9):
+def is_linear(function, windows, rtol=1e-9):
     """Whether ``function`` is linear in the window, by superposition.
 
     Checks ``f(a w1 + b w2) = a f(w1) + b f(w2)`` on pairs of the given windows
     (and ``f(0) = 0``), to ``rtol`` of the values' scale.
     """
     rng = np.random.RandomState(0)
-    values = (
-        np.array([np.atleast_1d(function(w)) for w in windows], dtype=float)
-        if values is None
-        else values
-    )
+    values = np.array([np.atleast_1d(function(w)) for w in windows], dtype=float)
     scale = max(float(np.max(np.abs(values))), 1e-300)
     if np.max(np.abs(function(np.zeros_like(windows[0])))) > rtol * scale:
         return False
