@@ -237,3 +237,125 @@ def test_scaling_figure_one_panel_per_neuron_type(tmp_path):
         ["d = 1: slope -0.00", "d = 4: slope -0.00"],
     )
     assert (tmp_path / "figure.png").stat().st_size > 10000
+
+
+# -- the delay-network protocol's two metrics (nengo_lmu.analysis.delay) ----------
+
+
+def _thesis_realization(theta=0.1, order=3):
+    """The thesis' system: the balanced Pade delay, states scaled by 1, 2, 3."""
+    from nengo_lmu.systems import PadeDelay
+
+    return PadeDelay(theta, order).balanced().transform(np.diag([1.0, 2.0, 3.0]))
+
+
+def _white_signal(duration, seed, dt=0.001, rms=1.0):
+    import nengo
+
+    process = nengo.processes.WhiteSignal(duration, high=3.0, rms=rms, y0=0, seed=seed)
+    return process.run(duration, dt=dt)
+
+
+def _exact_states(realization, u, dt):
+    """scipy's ZOH and dlsim: x[k] from inputs up to k - 1 (independent of
+    LinearSystem.filter)."""
+    import scipy.signal
+
+    A, B = np.asarray(realization.A), np.asarray(realization.B)
+    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.eye(len(A)), 0), dt)
+    _, _, x = scipy.signal.dlsim((Ad, Bd, np.eye(len(A)), np.zeros((len(A), 1)), dt), u)
+    return x
+
+
+def test_thesis_metric_of_the_exact_system_is_zero():
+    """A 'network' that is the exact delay system (its states from scipy's ZOH)
+    scores 0 under the thesis' metric (asserted < 1e-9: only rounding), and the
+    same for the LMU memory in another basis."""
+    from nengo_lmu.analysis.delay import thesis_nrmse
+    from nengo_lmu.systems import realize
+
+    dt, theta = 0.001, 0.1
+    u = _white_signal(2.0, seed=1)
+    for realization in (_thesis_realization(), realize(4, theta, "balanced")):
+        x = _exact_states(realization, u, dt)
+        assert thesis_nrmse(x, u, realization, theta, dt) < 1e-9
+    # and the exact state one step late is not exact (0.01-0.02 at 3 Hz)
+    x = _exact_states(_thesis_realization(), u, dt)
+    late = np.vstack([np.zeros((1, 3)), x[:-1]])
+    assert 0.005 < thesis_nrmse(late, u, _thesis_realization(), theta, dt) < 0.05
+
+
+def test_undo_readout_filter_against_scipy():
+    """The readout filter undone is x_hat = h(A_H x_raw + B_H u), with the exact
+    discrete mapping A_H = (Ad - a I) / (1 - a), B_H = Bd / (1 - a) (thesis eq.
+    5.9) and h the 20 ms lowpass as a probe applies it: checked against scipy's
+    cont2discrete and lfilter on a random x_raw (to 1e-9)."""
+    import scipy.signal
+
+    from nengo_lmu.analysis.delay import undo_readout_filter
+
+    dt, tau = 0.001, 0.02
+    realization = _thesis_realization()
+    rng = np.random.RandomState(0)
+    x_raw, u = rng.standard_normal((500, 3)), rng.standard_normal((500, 1))
+    A, B = np.asarray(realization.A), np.asarray(realization.B)
+    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.eye(3), 0), dt)
+    a = np.exp(-dt / tau)
+    A_H, B_H = (Ad - a * np.eye(3)) / (1 - a), Bd / (1 - a)
+    expected = scipy.signal.lfilter([0, 1 - a], [1, -a], x_raw @ A_H.T + u @ B_H.T, 0)
+    got = undo_readout_filter(x_raw, u, realization, dt, tau)
+    assert np.allclose(got, expected, atol=1e-9, rtol=1e-9)
+
+
+def test_thesis_metric_of_state_noise_closed_form():
+    """White noise of std sigma added to the exact state: the readout filter turns
+    it into sum of lowpassed A_H e, whose stationary variance per state is
+    sigma^2 (1 - a) / (1 + a) (A_H A_H^T)_ii, so the expected score is
+    sigma sqrt((1 - a) / (1 + a) ||C A_H||_F^2 / n) / rms(C x). 20 s (about 1,000
+    filter time constants) puts the sample within 5 % of it."""
+    from nengo_lmu.analysis.delay import ideal_state, thesis_nrmse, window_readout
+    from nengo_lmu.mapping import principle3
+
+    dt, theta, tau, sigma = 0.001, 0.1, 0.02, 0.05
+    realization = _thesis_realization()
+    u = _white_signal(20.0, seed=2)
+    x = _exact_states(realization, u, dt)
+    e = np.random.RandomState(3).standard_normal(x.shape) * sigma
+    got = thesis_nrmse(x + e, u, realization, theta, dt, tau)
+    C = window_readout(realization, theta)
+    import nengo
+
+    A_H, _ = principle3(realization.A, realization.B, nengo.Lowpass(tau), dt=dt)
+    a = np.exp(-dt / tau)
+    error_rms = sigma * np.sqrt((1 - a) / (1 + a) * np.sum((C @ A_H) ** 2) / len(C))
+    signal_rms = np.sqrt(np.mean((ideal_state(realization, u, dt) @ C.T) ** 2))
+    assert got == pytest.approx(error_rms / signal_rms, rel=0.05)
+
+
+def test_window_readout_is_the_legendre_readout():
+    """window_readout maps any basis of the delay onto the Legendre memory: for an
+    LMU realization it is Realization.readout (to 1e-8); for the thesis' Pade
+    realization its last row (r = 1) is the system's own delay readout C."""
+    from nengo_lmu.analysis.delay import window_readout
+    from nengo_lmu.systems import realize
+
+    r = np.linspace(0, 1, 100)
+    lmu = realize(5, 0.3, "balanced")
+    assert np.allclose(window_readout(lmu, 0.3), lmu.readout(r), atol=1e-8)
+    pade = _thesis_realization()
+    C = window_readout(pade, 0.1)
+    assert C.shape == (100, 3)
+    assert np.allclose(C[-1], pade.C[0], rtol=1e-8, atol=1e-10)
+
+
+def test_delayed_metric_known_scores():
+    """Ours, u(t - theta) alone: the input itself delayed by theta / dt + 1 steps
+    scores 0; a silent network 1; the delayed input times 1.1 exactly 0.1."""
+    from nengo_lmu.analysis.delay import delayed_nrmse
+
+    dt, theta = 0.001, 0.1
+    u = _white_signal(2.0, seed=4)[:, 0]
+    delayed = np.concatenate([np.zeros(101), u[:-101]])
+    assert delayed_nrmse(delayed, u, theta, dt) < 1e-12
+    assert delayed_nrmse(np.zeros_like(u), u, theta, dt) == pytest.approx(1.0)
+    assert delayed_nrmse(1.1 * delayed, u, theta, dt) == pytest.approx(0.1)
