@@ -294,6 +294,12 @@ def build_parser():
         "(loihi.thesis_memory), chip (loihi.chip_memory), weights "
         "(neuron-to-neuron recurrence)",
     )
+    lo.add_argument(
+        "--variants",
+        type=_name_list(("standard", "chip", "weights")),
+        help="earlier form of --runs: the standard memory on the reference and "
+        "these networks on the emulator (comma-separated)",
+    )
     return parser
 
 
@@ -405,8 +411,11 @@ def loihi(args):
         flush=True,
     )
     t0 = time.perf_counter()
+    runs = args.runs
+    if args.variants:
+        runs = ["nengo:standard"] + [f"nengo_loihi:{v}" for v in args.variants]
     rows = analysis.delay_protocol(
-        simulators=args.runs,
+        simulators=runs,
         trials=args.trials,
         seed=args.seed,
         order=args.order,
