@@ -140,6 +140,7 @@ def plot(results, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     holds = sorted(int(h) for h in results["spiking"])
     acc = [100 * results["spiking"][str(h)]["accuracy"] for h in holds]
@@ -152,10 +153,11 @@ def plot(results, path):
     ax1.set_xlabel("simulator steps per pixel")
     ax1.set_ylabel(f"test accuracy (%), {results['n_test']} digits")
     ax1.set_xscale("log")
-    ax1.set_xticks(holds, [str(h) for h in holds])
     ax1.legend(loc="lower right")
     ax2.loglog(holds, err, "o-")
-    ax2.set_xticks(holds, [str(h) for h in holds])
+    for ax in (ax1, ax2):
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xticks(holds, [str(h) for h in holds])
     ax2.set_xlabel("simulator steps per pixel")
     ax2.set_ylabel("mean |spiking - rate| logit")
     fig.suptitle(

@@ -12,6 +12,8 @@ run for:
 3. keras-lmu 0.9's ``LMU`` layer on the same model (its FFT memory with a
    SimpleRNNCell hidden cell, input_to_hidden=True).
 
+All three run on a GPU when TensorFlow sees one (the first line says which).
+
 Usage::
 
     python benchmarks/train_speed.py              # about 2 minutes on 2 cores
@@ -112,10 +114,15 @@ def main():
     x = rng.uniform(0, 1, (args.batch, args.steps, 1)).astype(np.float32)
     y = rng.randint(10, size=(args.batch, 1)).astype(np.float32)
     theta = float(args.steps)
+    import tensorflow as tf
+
+    # NengoDL and Keras both place the models on a GPU when TensorFlow sees one
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"{len(gpus)} GPU(s), used" if gpus else "no GPU, CPU only"
     print(
-        f"machine: {os.cpu_count()} cores; units {args.units}, order {args.order}, "
-        f"theta {theta:g}, batch {args.batch}, {args.steps} steps; median of "
-        f"{args.batches} batches after one warm-up"
+        f"machine: {os.cpu_count()} cores, {device}; units {args.units}, "
+        f"order {args.order}, theta {theta:g}, batch {args.batch}, "
+        f"{args.steps} steps; median of {args.batches} batches after one warm-up"
     )
     results = {}
     for name, make in [
