@@ -7,7 +7,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import LegendreMemory, legendre_readout, window_readout
 from nengo_lmu.analysis import measure_memory, nrmse
-from nengo_lmu.networks import LMUMemory, solve_subpopulation_decoders
+from nengo_lmu.networks import LMUMemory
 
 POISSON = nengo.PoissonSpiking(nengo.LIFRate())
 
@@ -106,23 +106,6 @@ def test_size_in_and_readouts():
         y = sim.data[p_delays][start:, 3 * j : 3 * (j + 1)]
         assert nrmse(y, m[:, j] @ C.T) < 0.15
         assert nrmse(sim.data[p_mean][start:, j], m[:, j] @ W[0]) < 0.15
-
-
-def test_subpopulation_decoders_match_nengo_solver():
-    """Our batched solve gives the same decoders as Nengo's LstsqL2 for one group
-    with the same activities (independent reference)."""
-    rng = np.random.RandomState(0)
-    neuron_type = nengo.LIF()
-    n = 50
-    gain, bias = neuron_type.gain_bias(
-        rng.uniform(200, 400, n), rng.uniform(-1, 0.9, n)
-    )
-    signs = rng.choice([-1.0, 1.0], n)
-    ours = solve_subpopulation_decoders(neuron_type, gain, bias, signs, group_sizes=n)
-    x = np.linspace(-1, 1, 2 * n)
-    A = neuron_type.rates(x[:, None] * signs, gain, bias)
-    theirs, _ = nengo.solvers.LstsqL2(reg=0.1)(A, x[:, None])
-    assert np.allclose(ours, theirs[:, 0], rtol=1e-6, atol=1e-10)
 
 
 def test_nengo_dl_matches_nengo():

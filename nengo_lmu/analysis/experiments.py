@@ -246,15 +246,14 @@ def measure_feedforward(
             )
             nengo.Connection(ens, out, synapse=None)
         else:
-            ens, decoders = subpopulation_ensemble(
+            ens, solver = subpopulation_ensemble(
                 n_neurons,
                 1,
-                neuron_type,
-                np.random.RandomState(seed),
+                neuron_type=neuron_type,
                 max_rates=max_rates,
                 intercepts=intercepts,
             )
-            nengo.Connection(ens.neurons, out, transform=decoders, synapse=None)
+            nengo.Connection(ens, out, solver=solver, synapse=None)
         nengo.Connection(u, ens, synapse=None)
         p_out = nengo.Probe(out, synapse=synapse)
         p_ideal = nengo.Probe(u, synapse=synapse)

@@ -6,6 +6,8 @@
   and `RollingWindow`, with any function of the window as an output.
 - `nengo_lmu.networks.layouts`: how neurons are laid out under a state
   (one ensemble, one per dimension, or sub-populations).
+- `nengo_lmu.networks.subpopulations`: sub-population ensembles (encoders, the
+  build-time solver, and the fused step on Nengo's reference simulator).
 
 The trainable LMU layer, `nengo_lmu.dl.LMUCell`, lives with what NengoDL needs.
 """
@@ -16,7 +18,6 @@ from nengo_lmu.networks.layouts import (
     DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
     build_state,
-    solve_subpopulation_decoders,
     subpopulation_ensemble,
 )
 from nengo_lmu.networks.linear import LinearNetwork, measure_radii, norm_radii
@@ -25,6 +26,12 @@ from nengo_lmu.networks.memory import (
     RollingWindow,
     is_linear,
     sample_windows,
+)
+from nengo_lmu.networks.subpopulations import (
+    SimSubpopulation,
+    SubpopulationEncoders,
+    SubpopulationSolver,
+    fuse_subpopulation,
 )
 
 __all__ = [
@@ -39,7 +46,10 @@ __all__ = [
     "is_linear",
     "measure_radii",
     "norm_radii",
+    "SimSubpopulation",
+    "SubpopulationEncoders",
+    "SubpopulationSolver",
+    "fuse_subpopulation",
     "sample_windows",
-    "solve_subpopulation_decoders",
     "subpopulation_ensemble",
 ]

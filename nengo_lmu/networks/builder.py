@@ -4,6 +4,8 @@ import numpy as np
 from nengo.builder.network import build_network
 from nengo.exceptions import BuildError
 
+from nengo_lmu.networks.subpopulations import fuse_subpopulation
+
 
 def build_mapped_network(model, network, progress=None):
     """Nengo's network builder, after checking the network against the simulator.
@@ -13,6 +15,10 @@ def build_mapped_network(model, network, progress=None):
     time step it was made for, and only for it. Simulated at another ``dt`` the
     network would run other dynamics without a word, so a mismatch fails the
     build, saying how to fix it.
+
+    After Nengo's builder, each sub-population ensemble of the network (its
+    ``subpopulations``: ensemble and decoding connection) gets the fused step
+    (`fuse_subpopulation`) where the simulator is Nengo's reference one.
     """
     if network.mapping == "discrete" and not np.isclose(
         model.dt, network.dt, rtol=1e-9, atol=0
@@ -22,4 +28,7 @@ def build_mapped_network(model, network, progress=None):
             f"dt={network.dt:g}, but the simulator's dt is {model.dt:g}; construct "
             f"it with dt={model.dt:g} (or use mapping='continuous')"
         )
-    return build_network(model, network, progress=progress)
+    result = build_network(model, network, progress=progress)
+    for ens, conn in getattr(network, "subpopulations", ()):
+        fuse_subpopulation(model, ens, conn)
+    return result

@@ -18,6 +18,12 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_positive
+from nengo_lmu.networks.subpopulations import (
+    DEFAULT_GROUP_SIZE,
+    SubpopulationEncoders,
+    SubpopulationSolver,
+    diagonal_eval_points,
+)
 
 LAYOUTS = ("auto", "ensemble", "per-dimension", "subpopulations")
 
@@ -31,7 +37,7 @@ AUTO_SUBPOPULATION_THRESHOLD = 1000
 
 # Default sub-population size: big enough for a well-conditioned 1-D decoder,
 # small enough that the batched Gram matrices stay cheap (cost ~ n_neurons * size).
-DEFAULT_SUBPOPULATION_SIZE = 200
+DEFAULT_SUBPOPULATION_SIZE = DEFAULT_GROUP_SIZE
 
 
 def default_neuron_type():
@@ -40,139 +46,36 @@ def default_neuron_type():
     return nengo.Config.default(nengo.Ensemble, "neuron_type")
 
 
-def solve_subpopulation_decoders(
-    neuron_type,
-    gain,
-    bias,
-    encoders,
-    group_sizes,
-    n_eval_points=None,
-    reg=0.1,
-    chunk_neurons=20_000,
-):
-    """Decoders for 1-D sub-populations, each solved independently (batched).
-
-    Neurons are taken in consecutive groups of ``group_sizes``; each group's
-    decoder of ``x`` in ``[-1, 1]`` (the value its neurons encode, with encoders
-    +1 or -1) is the ridge solution ``(A^T A + n sigma^2 I)^-1 A^T x`` with
-    ``sigma = reg * max(A)`` (Nengo's LstsqL2 convention). Never forms an
-    ``n_neurons x n_neurons`` matrix; memory is bounded by ``chunk_neurons``.
-
-    Parameters
-    ----------
-    neuron_type : nengo.neurons.NeuronType
-    gain, bias : (n,) arrays
-    encoders : (n,) array of +1 / -1
-    group_sizes : int or sequence of int
-        Sizes of the consecutive groups (summing to ``n``), or one size for all.
-    n_eval_points : int, optional
-        Evaluation points per group (default twice the largest group).
-    reg : float
-        Regularization, relative to the largest firing rate.
-
-    Returns
-    -------
-    decoders : (n,) array
-        Each group's decoder of its own value (not averaged across groups).
-    """
-    n = gain.shape[0]
-    if np.isscalar(group_sizes):
-        if n % group_sizes != 0:
-            raise ValueError(
-                f"n ({n}) is not a multiple of group_sizes ({group_sizes})"
-            )
-        group_sizes = [group_sizes] * (n // group_sizes)
-    group_sizes = np.asarray(group_sizes, dtype=int)
-    if group_sizes.sum() != n:
-        raise ValueError(f"group_sizes sum to {group_sizes.sum()}, not n = {n}")
-    starts = np.concatenate([[0], np.cumsum(group_sizes)[:-1]])
-    n_eval_points = 2 * group_sizes.max() if n_eval_points is None else n_eval_points
-    x = np.linspace(-1, 1, n_eval_points)
-    decoders = np.empty(n)
-    for size in np.unique(group_sizes):
-        # Groups of one size are solved together, a chunk at a time.
-        group_starts = starts[group_sizes == size]
-        per_chunk = max(1, chunk_neurons // size)
-        for c0 in range(0, len(group_starts), per_chunk):
-            idx = group_starts[c0 : c0 + per_chunk, None] + np.arange(size)  # (G, k)
-            J = x[None, :, None] * (encoders[idx] * gain[idx])[:, None, :]
-            J += bias[idx][:, None, :]
-            A = neuron_type.rates(J.reshape(-1), 1.0, 0.0).reshape(J.shape)
-            AtA = np.matmul(A.transpose(0, 2, 1), A)
-            sigma = reg * A.max(axis=(1, 2))
-            AtA[:, np.arange(size), np.arange(size)] += (n_eval_points * sigma**2)[
-                :, None
-            ]
-            Aty = np.matmul(A.transpose(0, 2, 1), x)  # (G, k)
-            decoders[idx] = np.linalg.solve(AtA, Aty[..., None])[..., 0]
-    return decoders
-
-
 def subpopulation_ensemble(
     n_neurons,
     dimensions,
-    neuron_type,
-    rng,
-    group_size=None,
-    max_rates=None,
-    intercepts=None,
+    group_size=DEFAULT_SUBPOPULATION_SIZE,
     label=None,
+    **ensemble_kwargs,
 ):
-    """An ensemble whose neurons each encode one dimension, decoded by groups.
+    """An ensemble whose neurons each encode one dimension, and its solver.
 
-    The ``n_neurons`` are split evenly over ``dimensions``; each dimension's
-    neurons are split into groups of about ``group_size`` whose decoders are solved
-    independently (`solve_subpopulation_decoders`) and averaged, weighted by group
-    size. Build cost grows linearly with ``n_neurons``.
+    A plain `nengo.Ensemble` with `SubpopulationEncoders` and diagonal evaluation
+    points; its other arguments (``neuron_type``, ``max_rates``, ...) come from
+    ``ensemble_kwargs`` or the active `nengo.Config`. Decode it with the returned
+    `SubpopulationSolver` (each dimension's neurons in groups of about
+    ``group_size``, solved independently at build time; linear cost).
 
     Returns
     -------
     ensemble : nengo.Ensemble
-        With explicit encoders, gains and biases (and tiny unused eval points).
-    decoders : (dimensions, n_neurons) ndarray
-        Connect ``ensemble.neurons`` with ``transform=decoders`` to decode the
-        represented vector.
+    solver : SubpopulationSolver
     """
-    group_size = DEFAULT_SUBPOPULATION_SIZE if group_size is None else group_size
-    if max_rates is None:
-        max_rates = nengo.Config.default(nengo.Ensemble, "max_rates")
-    if intercepts is None:
-        intercepts = nengo.Config.default(nengo.Ensemble, "intercepts")
-
-    def sample(dist):
-        if isinstance(dist, nengo.dists.Distribution):
-            return dist.sample(n_neurons, rng=rng)
-        return np.broadcast_to(np.asarray(dist, dtype=float), (n_neurons,))
-
-    gain, bias = neuron_type.gain_bias(sample(max_rates), sample(intercepts))
-    signs = rng.choice([-1.0, 1.0], size=n_neurons)
-    per_dim = [len(a) for a in np.array_split(np.arange(n_neurons), dimensions)]
-    dims = np.repeat(np.arange(dimensions), per_dim)
-    group_sizes, weights = [], []
-    for n_i in per_dim:
-        n_groups = max(1, int(round(n_i / group_size)))
-        sizes = [len(a) for a in np.array_split(np.arange(n_i), n_groups)]
-        group_sizes.extend(sizes)
-        # Every group decodes the whole value: average them, weighted by size.
-        weights.extend(np.full(k, k / n_i) for k in sizes)
-    dec = solve_subpopulation_decoders(neuron_type, gain, bias, signs, group_sizes)
-    dec *= np.concatenate(weights)
-    decoders = np.zeros((dimensions, n_neurons))
-    decoders[dims, np.arange(n_neurons)] = dec
-    encoders = np.zeros((n_neurons, dimensions))
-    encoders[np.arange(n_neurons), dims] = signs
+    solver = SubpopulationSolver(group_size=group_size)
     ensemble = nengo.Ensemble(
         n_neurons,
         dimensions,
-        encoders=encoders,
-        gain=gain,
-        bias=bias,
-        neuron_type=neuron_type,
-        # eval points are unused (decoders are solved here); keep them tiny
-        eval_points=np.zeros((1, dimensions)),
+        encoders=SubpopulationEncoders(),
+        eval_points=diagonal_eval_points(dimensions, len(solver.points())),
         label=label,
+        **ensemble_kwargs,
     )
-    return ensemble, decoders
+    return ensemble, solver
 
 
 def check_neurons_and_synapse(network, n_neurons, neuron_type, synapse):
@@ -200,22 +103,6 @@ def check_neurons_and_synapse(network, n_neurons, neuron_type, synapse):
     if isinstance(synapse, (int, float)) and not isinstance(synapse, bool):
         synapse = nengo.Lowpass(check_positive(synapse, "synapse", obj=network))
     return int(n_neurons), neuron_type, synapse
-
-
-def construction_seed_for(seed):
-    """The seed for what must be sampled while a network is constructed.
-
-    ``seed`` if given; else, inside a seeded network, one derived from the
-    parent's seed and the number of subnetworks it already holds (so that adding
-    nodes, ensembles or connections to the parent shifts nothing); else None
-    (fresh randomness).
-    """
-    if seed is not None or not nengo.Network.context:
-        return seed
-    parent = nengo.Network.context[-1]
-    if parent.seed is None:
-        return None
-    return (parent.seed * 1_000_003 + 7919 * len(parent.networks)) % 2**31
 
 
 def choose_layout(layout, n_neurons, dimensions):
@@ -248,7 +135,6 @@ def build_state(
     intercepts=None,
     solver=None,
     subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
-    rng=None,
     label="state",
     connection_synapse="synapse",
     recurrent="decoded",
@@ -284,8 +170,6 @@ def build_state(
         Decoder solver (``"ensemble"`` and ``"per-dimension"``).
     subpopulation_size : int
         Neurons per independently decoded group (``"subpopulations"``).
-    rng : np.random.RandomState, optional
-        Samples the sub-populations' neurons (``"subpopulations"`` only).
     label : str
     connection_synapse : nengo.synapses.Synapse or None
         The synapse placed on the recurrent and input connections, when it is
@@ -299,8 +183,13 @@ def build_state(
     Returns
     -------
     ensembles : list of nengo.Ensemble
+    subpopulations : list of (nengo.Ensemble, nengo.Connection)
+        The sub-population ensembles and their decoding connections, which
+        `nengo_lmu.networks.subpopulations.fuse_subpopulation` may fuse on Nengo's
+        reference simulator.
     """
     d = recurrent_transform.shape[0]
+    subpopulations = []
     ens_kwargs = {}
     for name, value in (
         ("neuron_type", neuron_type),
@@ -335,17 +224,11 @@ def build_state(
                 )
             targets.append((ens, slice(i, i + 1)))
     elif layout == "subpopulations":
-        ens, decoders = subpopulation_ensemble(
-            n_neurons,
-            d,
-            default_neuron_type() if neuron_type is None else neuron_type,
-            np.random.RandomState(0) if rng is None else rng,
-            group_size=subpopulation_size,
-            max_rates=max_rates,
-            intercepts=intercepts,
-            label=label,
+        ens, sub_solver = subpopulation_ensemble(
+            n_neurons, d, group_size=subpopulation_size, label=label, **ens_kwargs
         )
-        nengo.Connection(ens.neurons, x_all, transform=decoders, synapse=None)
+        decode = nengo.Connection(ens, x_all, synapse=None, solver=sub_solver)
+        subpopulations.append((ens, decode))
         for target, transform in readouts:
             nengo.Connection(x_all, target, transform=transform, synapse=None)
         targets = [(ens, slice(None))]
@@ -381,4 +264,4 @@ def build_state(
         nengo.Connection(
             u, ens, transform=input_transform[rows], synapse=connection_synapse
         )
-    return [ens for ens, _ in targets]
+    return [ens for ens, _ in targets], subpopulations

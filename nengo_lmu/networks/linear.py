@@ -14,7 +14,6 @@ from nengo_lmu.networks.layouts import (
     build_state,
     check_neurons_and_synapse,
     choose_layout,
-    construction_seed_for,
     minimum_neurons,
 )
 from nengo_lmu.systems import LinearSystem, run_process
@@ -209,9 +208,6 @@ class LinearNetwork(nengo.Network):
         seed=None,
         add_to_container=None,
     ):
-        # what the sub-population layout samples here (before `with self`, so
-        # that a seed can derive from the parent network)
-        construction_seed = construction_seed_for(seed)
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.system = system = LinearSystem(system)
         self.dt = check_positive(dt, "dt", obj=self)
@@ -293,7 +289,7 @@ class LinearNetwork(nengo.Network):
             self.input = nengo.Node(size_in=system.size_in, label="input")
             self.state = nengo.Node(size_in=system.order, label="state")
             self.output = nengo.Node(size_in=system.size_out, label="output")
-            build_state(
+            _, self.subpopulations = build_state(
                 self.layout,
                 int(n_neurons),
                 A_H,
@@ -307,7 +303,6 @@ class LinearNetwork(nengo.Network):
                 intercepts=intercepts,
                 solver=solver,
                 subpopulation_size=subpopulation_size,
-                rng=np.random.RandomState(construction_seed),
                 label="state",
             )
             if np.any(self.realization.D != 0):

@@ -14,7 +14,6 @@ from nengo_lmu.networks.layouts import (
     build_state,
     check_neurons_and_synapse,
     choose_layout,
-    construction_seed_for,
     minimum_neurons,
 )
 from nengo_lmu.systems import (
@@ -130,10 +129,6 @@ class LMUMemory(nengo.Network):
         seed=None,
         add_to_container=None,
     ):
-        # The network's own seed is the user's alone: Nengo seeds its ensembles
-        # at build time, from the parent's seed or Simulator(seed=...). Only the
-        # sub-population layout samples neurons here, from `construction_seed`.
-        construction_seed = construction_seed_for(seed)
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.order = check_order(order, obj=self)
         self.theta = check_positive(theta, "theta", obj=self)
@@ -198,8 +193,8 @@ class LMUMemory(nengo.Network):
         self.recurrent_transform = A_H
         self.input_transform = B_H
 
-        rng = np.random.RandomState(construction_seed)
         d = self.order
+        self.subpopulations = []
         with self:
             self.input = nengo.Node(size_in=self.size_in, label="input")
             self.state = nengo.Node(size_in=self.size_in * d, label="state")
@@ -209,7 +204,7 @@ class LMUMemory(nengo.Network):
                 # state node: nengo_loihi's passthrough removal leaves a probed
                 # passthrough node fed by another passthrough node unconnected.
                 output_j = self.output[j * d : (j + 1) * d]
-                build_state(
+                _, subpopulations = build_state(
                     layout,
                     per_input + (1 if j < n_total % self.size_in else 0),
                     A_H,
@@ -224,11 +219,11 @@ class LMUMemory(nengo.Network):
                     intercepts=intercepts,
                     solver=solver,
                     subpopulation_size=subpopulation_size,
-                    rng=rng,
                     label=f"memory[{j}]",
                     connection_synapse=self.connection_synapse,
                     recurrent=recurrent,
                 )
+                self.subpopulations.extend(subpopulations)
 
     def add_readout(self, what, label=None, n_neurons=None, n_points=100, seed=0):
         """A node that reads delays or any function of the window out of the memory.

@@ -1,0 +1,254 @@
+"""Sub-population ensembles: the build-time solver and the fused step.
+
+References: Nengo's own LstsqL2 solver and neuron types (the fused step must give
+what Nengo's operators give), and the Poisson distribution (scipy.stats).
+"""
+
+import nengo
+import numpy as np
+import pytest
+from scipy import stats
+
+import nengo_lmu
+from nengo_lmu.analysis.metrics import nrmse
+from nengo_lmu.networks import (
+    LMUMemory,
+    SimSubpopulation,
+    SubpopulationEncoders,
+    _kernels,
+    subpopulation_ensemble,
+)
+from nengo_lmu.networks import subpopulations as sp
+
+
+def test_encoders_are_signed_one_hot_blocks():
+    enc = SubpopulationEncoders().sample(10, 3, rng=np.random.RandomState(0))
+    assert np.array_equal(np.count_nonzero(enc, axis=1), np.ones(10))
+    assert np.array_equal(np.abs(enc).argmax(axis=1), [0, 0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assert set(enc[enc != 0]) == {-1.0, 1.0}
+    again = SubpopulationEncoders().sample(10, 3, rng=np.random.RandomState(0))
+    assert np.array_equal(enc, again)
+
+
+def one_group_network(neuron_type, n=40, seed=1):
+    with nengo.Network(seed=seed) as net:
+        ens, solver = subpopulation_ensemble(
+            n,
+            1,
+            group_size=n,
+            neuron_type=neuron_type,
+            max_rates=nengo.dists.Uniform(100, 200),
+        )
+        out = nengo.Node(size_in=1)
+        conn = nengo.Connection(ens, out, solver=solver, synapse=None)
+    return net, ens, conn, solver
+
+
+@pytest.mark.parametrize("neuron_type", [nengo.LIF(), nengo.RectifiedLinear()])
+def test_solver_matches_nengo_lstsql2(neuron_type):
+    """One group: our build-time decoders are Nengo's LstsqL2(reg=0.1) decoders
+    of the same activities (relative 1e-6)."""
+    net, ens, conn, solver = one_group_network(neuron_type)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        built = sim.data[ens]
+        ours = sim.data[conn].weights[0]
+    t = solver.points()
+    A = neuron_type.rates(t[:, None] * built.encoders[:, 0], built.gain, built.bias)
+    theirs, _ = nengo.solvers.LstsqL2(reg=0.1)(A, t[:, None])
+    assert np.allclose(ours, theirs[:, 0], rtol=1e-6, atol=1e-12)
+    # the Solver interface (what a simulator calling solvers directly uses)
+    # gives the same decoders from the activities at the diagonal eval points
+    called, _ = solver(A, t[:, None])
+    assert np.allclose(called[:, 0], theirs[:, 0], rtol=1e-6, atol=1e-12)
+
+
+def test_solver_rejects_a_function():
+    with nengo.Network() as net:
+        ens, solver = subpopulation_ensemble(20, 1)
+        nengo.Connection(ens, nengo.Node(size_in=1), function=np.square, solver=solver)
+    with pytest.raises(nengo.exceptions.BuildError, match="no function"):
+        nengo.Simulator(net, progress_bar=False)
+
+
+def memory_run(neuron_type, fuse, monkeypatch, n=2400, seed=0, duration=0.5, **kw):
+    monkeypatch.setattr(sp, "FUSE", fuse)
+    with nengo.Network(seed=seed) as net:
+        u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5, y0=0))
+        memory = LMUMemory(
+            3, 0.3, n, neuron_type=neuron_type, layout="subpopulations", **kw
+        )
+        nengo.Connection(u, memory.input, synapse=None)
+        exact = nengo.Node(nengo_lmu.LegendreMemory(3, 0.3), size_in=1)
+        nengo.Connection(u, exact, synapse=None)
+        p = nengo.Probe(memory.output, synapse=0.01)
+        p_exact = nengo.Probe(exact, synapse=0.01)
+        p_spikes = nengo.Probe(memory.ensembles[0].neurons)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        fused = [op for op in sim.model.operators if isinstance(op, SimSubpopulation)]
+        sim.run(duration)
+    return sim.data[p], sim.data[p_exact], sim.data[p_spikes], len(fused)
+
+
+@pytest.mark.parametrize(
+    "neuron_type",
+    [
+        nengo.LIF(),
+        nengo.LIFRate(),
+        nengo.RegularSpiking(nengo.LIFRate()),
+        nengo.SpikingRectifiedLinear(),
+        nengo.RectifiedLinear(),
+    ],
+    ids=lambda t: type(t).__name__,
+)
+def test_fused_step_equals_nengo_operators(neuron_type, monkeypatch):
+    """Deterministic neuron types: the fused step gives Nengo's own operators'
+    spikes and decoded output (the same arithmetic: to 1e-9)."""
+    y_ref, _, s_ref, n_ref = memory_run(neuron_type, False, monkeypatch)
+    y, _, s, n_fused = memory_run(neuron_type, True, monkeypatch)
+    assert (n_ref, n_fused) == (0, 1)
+    assert np.allclose(s, s_ref, rtol=0, atol=1e-9)
+    assert np.allclose(y, y_ref, rtol=0, atol=1e-9)
+
+
+def test_fused_poisson_matches_nengo_statistically(monkeypatch):
+    """Poisson spikes come from another generator than Nengo's, so compare what
+    matters: the memory's error against the exact memory (within 20 % of
+    Nengo's), and the mean rate (within 2 %)."""
+    nt = nengo.PoissonSpiking(nengo.LIFRate())
+    y_ref, ex, s_ref, _ = memory_run(nt, False, monkeypatch, duration=1.0)
+    y, ex2, s, n_fused = memory_run(nt, True, monkeypatch, duration=1.0)
+    assert n_fused == 1 and np.array_equal(ex, ex2)
+    e_ref, e = nrmse(y_ref[300:], ex[300:]), nrmse(y[300:], ex[300:])
+    assert e < 0.2 and abs(e - e_ref) < 0.2 * e_ref, (e, e_ref)
+    assert abs(s.mean() / s_ref.mean() - 1) < 0.02
+
+
+def test_same_seed_bit_identical_other_seed_differs(monkeypatch):
+    nt = nengo.PoissonSpiking(nengo.LIFRate())
+    a = memory_run(nt, True, monkeypatch, duration=0.2, seed=4)[2]
+    b = memory_run(nt, True, monkeypatch, duration=0.2, seed=4)[2]
+    c = memory_run(nt, True, monkeypatch, duration=0.2, seed=5)[2]
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def fused_state(neuron_type, n, J, dt=0.001, seed=3):
+    """A FusedState of n neurons with input current J (gain 0, bias J)."""
+    dims = np.zeros(n, dtype=int)
+    state = sp.FusedState(
+        dims, np.zeros(n), sp.fused_parameters(neuron_type), dt, seed, None, 1
+    )
+    state.out = np.zeros(n)
+    state.voltage = np.zeros(n)
+    state.refractory_time = np.zeros(n)
+    return state, np.full(n, float(J))
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
+def test_poisson_counts_follow_the_poisson_distribution(use_numba):
+    """Spike counts per step for a constant rate: Poisson(rate * dt), by a
+    chi-square test against scipy.stats.poisson (p > 0.001), and the counts
+    over 100 steps have Fano factor 1 (within 5 %)."""
+    if use_numba and not _kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    nt = nengo.PoissonSpiking(nengo.LIFRate())
+    dt = 0.005
+    state, base = fused_state(nt, 20_000, J=3.0, dt=dt)
+    state.use_numba = use_numba
+    rate = nengo.LIFRate().rates(np.array([3.0]), 1.0, 0.0)[0]
+    counts = np.zeros((100, 20_000))
+    for step in range(100):
+        _kernels.fused_step(state, np.zeros(1), base, step)
+        counts[step] = state.out * dt
+    assert np.allclose(counts, np.round(counts))
+    lam = rate * dt
+    observed = np.bincount(counts[0].astype(int), minlength=6)[:5]
+    expected = stats.poisson.pmf(np.arange(5), lam) * counts.shape[1]
+    keep = expected > 5
+    chi2 = np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 0.001
+    total = counts.sum(axis=0)
+    assert abs(total.mean() / (100 * lam) - 1) < 0.01
+    assert abs(total.var() / total.mean() - 1) < 0.05
+
+
+def test_numpy_and_numba_steps_agree():
+    """The numpy fallback does the numba kernel's arithmetic: same Poisson draws
+    (the counter-based generator) and LIF spikes."""
+    if not _kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    rng = np.random.RandomState(0)
+    for nt in (nengo.PoissonSpiking(nengo.LIFRate()), nengo.LIF()):
+        outs = []
+        for use_numba in (True, False):
+            state, base = fused_state(nt, 5000, J=0.0)
+            state.enc_gain = rng.uniform(1, 3, 5000) * 0 + np.linspace(1, 4, 5000)
+            state.use_numba = use_numba
+            trace = []
+            for step in range(50):
+                _kernels.fused_step(state, np.array([1.0]), base, step)
+                trace.append(state.out.copy())
+            outs.append(np.array(trace))
+        assert np.array_equal(outs[0], outs[1]), type(nt).__name__
+
+
+def test_direct_neuron_input_is_kept(monkeypatch):
+    """A connection into the neurons themselves (inhibition) still acts on the
+    fused step, as on Nengo's operators."""
+
+    def run(fuse):
+        monkeypatch.setattr(sp, "FUSE", fuse)
+        with nengo.Network(seed=2) as net:
+            memory = LMUMemory(
+                2, 0.3, 2000, neuron_type=nengo.LIF(), layout="subpopulations"
+            )
+            stim = nengo.Node(lambda t: 1.0 if t > 0.1 else 0.0)
+            nengo.Connection(
+                stim, memory.ensembles[0].neurons, transform=-3 * np.ones((2000, 1))
+            )
+            nengo.Connection(nengo.Node(0.5), memory.input)
+            p = nengo.Probe(memory.ensembles[0].neurons)
+        with nengo.Simulator(net, progress_bar=False) as sim:
+            sim.run(0.2)
+        return sim.data[p]
+
+    ref, fused = run(False), run(True)
+    assert np.allclose(fused, ref, atol=1e-9)
+    assert fused[:100].sum() > 0 and fused[150:].sum() == 0  # inhibited
+
+
+def test_not_fused_where_it_cannot_be(monkeypatch):
+    """Probing the neurons' input, or a neuron type the kernels do not know,
+    keeps Nengo's operators (and the network still runs)."""
+    with nengo.Network(seed=0) as net:
+        a = LMUMemory(2, 0.3, 2000, layout="subpopulations")
+        nengo.Probe(a.ensembles[0].neurons, "input")
+        b = LMUMemory(
+            2, 0.3, 2000, neuron_type=nengo.Sigmoid(), layout="subpopulations"
+        )
+        c = LMUMemory(2, 0.3, 2000, layout="subpopulations")
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        fused = [op for op in sim.model.operators if isinstance(op, SimSubpopulation)]
+        sim.run(0.01)
+    assert len(fused) == 1 and "memory[0]" in str(fused[0].tag)
+    assert fused[0].sets[0] is sim.model.sig[c.ensembles[0].neurons]["out"]
+    del a, b
+
+
+def test_nengo_dl_builds_the_same_network():
+    """nengo_dl uses Nengo's builder for the solver but not the fused step: the
+    same network, unchanged, decodes the memory as well as nengo does."""
+    nengo_dl = pytest.importorskip("nengo_dl")
+    with nengo.Network(seed=0) as net:
+        u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5, y0=0))
+        memory = LMUMemory(
+            3, 0.3, 2400, neuron_type=nengo.LIF(), layout="subpopulations"
+        )
+        nengo.Connection(u, memory.input, synapse=None)
+        p = nengo.Probe(memory.output, synapse=0.01)
+    with nengo.Simulator(net, progress_bar=False) as ref:
+        ref.run(0.5)
+    with nengo_dl.Simulator(net, progress_bar=False) as dl:
+        dl.run(0.5)
+        assert not any(isinstance(op, SimSubpopulation) for op in dl.model.operators)
+    assert nrmse(dl.data[p], ref.data[p]) < 0.05
