@@ -313,7 +313,7 @@ def test_thesis_metric_of_state_noise_closed_form():
     sigma^2 (1 - a) / (1 + a) (A_H A_H^T)_ii, so the expected score is
     sigma sqrt((1 - a) / (1 + a) ||C A_H||_F^2 / n) / rms(C x). 20 s (about 1,000
     filter time constants) puts the sample within 5 % of it."""
-    from nengo_lmu.analysis.delay import ideal_state, thesis_nrmse, window_readout
+    from nengo_lmu.analysis.delay import delay_window_readout, ideal_state, thesis_nrmse
     from nengo_lmu.mapping import principle3
 
     dt, theta, tau, sigma = 0.001, 0.1, 0.02, 0.05
@@ -322,7 +322,7 @@ def test_thesis_metric_of_state_noise_closed_form():
     x = _exact_states(realization, u, dt)
     e = np.random.RandomState(3).standard_normal(x.shape) * sigma
     got = thesis_nrmse(x + e, u, realization, theta, dt, tau)
-    C = window_readout(realization, theta)
+    C = delay_window_readout(realization, theta)
     import nengo
 
     A_H, _ = principle3(realization.A, realization.B, nengo.Lowpass(tau), dt=dt)
@@ -333,17 +333,17 @@ def test_thesis_metric_of_state_noise_closed_form():
 
 
 def test_window_readout_is_the_legendre_readout():
-    """window_readout maps any basis of the delay onto the Legendre memory: for an
+    """delay_window_readout maps any basis of the delay onto the Legendre memory: for an
     LMU realization it is Realization.readout (to 1e-8); for the thesis' Pade
     realization its last row (r = 1) is the system's own delay readout C."""
-    from nengo_lmu.analysis.delay import window_readout
+    from nengo_lmu.analysis.delay import delay_window_readout
     from nengo_lmu.systems import realize
 
     r = np.linspace(0, 1, 100)
     lmu = realize(5, 0.3, "balanced")
-    assert np.allclose(window_readout(lmu, 0.3), lmu.readout(r), atol=1e-8)
+    assert np.allclose(delay_window_readout(lmu, 0.3), lmu.readout(r), atol=1e-8)
     pade = _thesis_realization()
-    C = window_readout(pade, 0.1)
+    C = delay_window_readout(pade, 0.1)
     assert C.shape == (100, 3)
     assert np.allclose(C[-1], pade.C[0], rtol=1e-8, atol=1e-10)
 

@@ -7,10 +7,21 @@
   on a Dask cluster, one CSV row each, resumable.
 - `nengo_lmu.analysis.summary`: fitted slopes, their table, the scaling figure.
 - `nengo_lmu.analysis.delay`: the thesis' delay-network protocol (reference
-  simulator and nengo-loihi).
+  simulator and nengo-loihi), scored by the thesis' metric and by ours.
 """
 
-from nengo_lmu.analysis.delay import delay_protocol, measure_delay_trial
+from nengo_lmu.analysis.delay import (
+    THESIS_INPUT_SEEDS,
+    ThesisDelayNetwork,
+    delay_protocol,
+    delay_window_readout,
+    delayed_nrmse,
+    ideal_state,
+    measure_delay_trial,
+    thesis_nrmse,
+    thesis_trial,
+    undo_readout_filter,
+)
 from nengo_lmu.analysis.experiments import (
     EXPERIMENTS,
     NEURON_TYPES,
@@ -42,10 +53,15 @@ __all__ = [
     "POISSON_MERGE_WARNING",
     "RESULT_COLUMNS",
     "SIMULATORS",
+    "THESIS_INPUT_SEEDS",
+    "ThesisDelayNetwork",
     "append_row",
     "bootstrap_interval",
     "delay_protocol",
+    "delay_window_readout",
+    "delayed_nrmse",
     "fit_scaling",
+    "ideal_state",
     "format_summary",
     "make_grid",
     "make_neuron_type",
@@ -60,4 +76,7 @@ __all__ = [
     "run_sweep",
     "simulator_class",
     "summarize",
+    "thesis_nrmse",
+    "thesis_trial",
+    "undo_readout_filter",
 ]

@@ -54,7 +54,7 @@ def _krylov(A, B, theta):
     return np.hstack(columns)
 
 
-def window_readout(realization, theta, n_delays=THESIS_DELAYS):
+def delay_window_readout(realization, theta, n_delays=THESIS_DELAYS):
     """Rows that read ``u(t - r theta)``, ``r`` in ``linspace(0, 1, n_delays)``,
     from a delay network's realized state.
 
@@ -144,7 +144,7 @@ def thesis_nrmse(
     """The thesis' score of a delay network: NRMSE over the whole window.
 
     The state, its readout filter undone (`undo_readout_filter`), is read out at
-    ``n_delays`` delays spanning ``[0, theta]`` (`window_readout`) and compared
+    ``n_delays`` delays spanning ``[0, theta]`` (`delay_window_readout`) and compared
     with the same readout of the ideal state (`ideal_state`), all delays and time
     steps together, from the first step on (Voelker 2019; ``analyze`` in
     ``code/dn.py`` of arvoelke/phd).
@@ -164,7 +164,7 @@ def thesis_nrmse(
         ``||W_hat - W||_F / ||W||_F`` with ``W = C x_ideal^T``, ``C`` the window
         readout: 0 for the exact state.
     """
-    C = window_readout(realization, theta, n_delays)
+    C = delay_window_readout(realization, theta, n_delays)
     x_hat = undo_readout_filter(x_raw, u, realization, dt, readout_synapse)
     x_ideal = ideal_state(realization, u, dt)
     return nrmse(x_hat @ C.T, x_ideal @ C.T)
@@ -387,7 +387,7 @@ def measure_delay_trial(
         run_s = time.perf_counter() - t1
         x_raw = np.asarray(sim.data[p_state])
         u_data = np.asarray(sim.data[p_u])
-    delayed = x_raw @ window_readout(memory.realization, theta, 2)[1]
+    delayed = x_raw @ delay_window_readout(memory.realization, theta, 2)[1]
     n_steps = int(round(duration / dt))
     return {
         "thesis_nrmse": thesis_nrmse(
