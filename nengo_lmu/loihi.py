@@ -1,7 +1,9 @@
 """What an LMU memory needs beyond plain Nengo to run well on Loihi (nengo-loihi).
 
-The mathematics (A, B, realizations, Principle 3) comes from `nengo_lmu.systems`
-and `nengo_lmu.mapping` unchanged: this module only chooses what the chip can do.
+The wiring itself is the networks' own: ``LMUMemory(..., target="loihi")`` and
+``LinearNetwork(..., target="loihi")`` (`nengo_lmu.networks.layouts.loihi_wiring`)
+build for ``nengo_loihi.Simulator`` directly. This module adds the thesis'
+comparison networks, the chip's limits and helpers:
 
 - Chip-to-chip connections take Lowpass synapses only, so the recurrence is the
   exact discrete Principle 3 mapping of a lowpass at the chip's dt.
@@ -15,27 +17,13 @@ import nengo
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks import LMUMemory
-
-ON_CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
-
-
-def check_on_chip_neuron_type(neuron_type):
-    """Raise a clear ValidationError for neuron types Loihi cannot simulate."""
-    if type(neuron_type) in ON_CHIP_NEURON_TYPES:
-        return neuron_type
-    if isinstance(neuron_type, nengo.PoissonSpiking):
-        why = (
-            "Poisson spiking draws random numbers every step, which Loihi's "
-            "deterministic neuron cores cannot do"
-        )
-    else:
-        why = f"{type(neuron_type).__name__} has no Loihi implementation"
-    raise ValidationError(
-        f"{why}. Use nengo.LIF() or nengo.SpikingRectifiedLinear() on chip, or keep "
-        "this memory off-chip with nengo_lmu.loihi.set_off_chip(network, memory) "
-        "(at least one other ensemble must stay on chip)",
-        attr="neuron_type",
-    )
+from nengo_lmu.networks.layouts import (
+    LOIHI_INTERCEPTS,
+    LOIHI_MAX_RATES,
+    ON_CHIP_NEURON_TYPES,
+    TARGETS,
+    check_on_chip_neuron_type,
+)
 
 
 def set_off_chip(network, memory):
@@ -57,11 +45,13 @@ def thesis_memory(
     and blocks with small transforms find no weight exponent). ``kwargs`` override
     any LMUMemory argument.
 
-    ``recurrent="weights"`` replaces the decoded recurrence by neuron-to-neuron
-    weights (no decode neurons; upstream reports decode-neuron recurrences blowing
-    up where weights stay stable). Measured here on the emulator it was worse
-    (0.81 against 0.36 for the thesis protocol): the 8-bit weights share one
-    exponent per block, which the larger input weights set.
+    This is the memory wired for Nengo (``target="nengo"``), as a Loihi user
+    got it before ``target="loihi"``: on the emulator its input is filtered twice
+    and its recurrence passes through decode neurons (thesis protocol, thesis'
+    metric: about 0.3, against 0.06 for `loihi_memory`). ``recurrent="weights"``
+    replaces the decoded recurrence by neuron-to-neuron weights in the one
+    ensemble; on the emulator the 8-bit weights then share one exponent per
+    block, which the larger input weights set (ours: 0.81 against 0.36).
     """
     args = dict(
         neuron_type=nengo.LIF(),
@@ -81,41 +71,45 @@ def thesis_memory(
     return LMUMemory(order, theta, n_neurons, recurrent=recurrent, **args)
 
 
-def chip_memory(
-    order, theta, n_neurons, dt=0.001, input_process=None, synapse=0.02, **kwargs
+def loihi_memory(
+    order, theta, n_neurons, dt=0.001, input_process=None, target="loihi", **kwargs
 ):
-    """`thesis_memory` wired so that the chip filters each input exactly once.
+    """The LMU memory wired for Loihi, or the same network wired for Nengo.
 
-    nengo_loihi puts a decoded connection's synapse *before* its decode neurons
-    and only ``Model.decode_tau`` (5 ms) after them, so the decode neurons' spike
-    noise reaches the ensemble almost unfiltered and the loop sees two filters.
-    Here the connections into the ensemble carry no synapse
-    (``connection_synapse=None``); run it with
-    ``nengo_loihi.Simulator(net, model=loihi_model(dt, decode_tau=synapse))`` so
-    the one filter, after the decode neurons, is the synapse the Principle 3
-    mapping was made for. A short synapse (20 ms) keeps the recurrent and input
-    transforms within the range the decode and host-input neurons carry (at
-    0.1 s, ``|A_H|`` reached 11 and ``|B_H|`` 16, past their +-1.5 range).
-
-    Neurons fire at 100-120 Hz (nengo_loihi's own default rates) with intercepts
-    in [-0.5, 0.9]: tuned on the emulator (thesis protocol, 4 seeds of 3 s): 0.108
-    against 0.183 with Nengo's 200-400 Hz and [-1, 0.9], 0.154 with nengo_loihi's
-    intercepts [-1, 0.5], 0.180 with [0, 0.9]. ``kwargs`` override any of these.
-
-    This network is for nengo_loihi only: in Nengo the unfiltered recurrence is
-    an algebraic loop.
+    ``target="loihi"``: ``LMUMemory(order, theta, n_neurons, target="loihi")``
+    with its defaults (one pool per state, neuron-to-neuron recurrent weights
+    through a 0.1 s lowpass, the input filtered once on chip and split to stay
+    within +-1, 100-120 Hz, intercepts U(-1, 0.5)): what ``nengo-lmu loihi``
+    runs on the emulator. ``target="nengo"``: the same pools, rates, intercepts
+    and recurrent weights, wired for Nengo's simulators (the input connections
+    carry the synapse): the comparison on ``nengo.Simulator``. ``kwargs``
+    override any LMUMemory argument.
     """
-    kwargs.setdefault("max_rates", nengo.dists.Uniform(100, 120))
-    kwargs.setdefault("intercepts", nengo.dists.Uniform(-0.5, 0.9))
-    kwargs.setdefault("connection_synapse", None)
-    return thesis_memory(
+    if target not in TARGETS:
+        raise ValidationError(
+            f"Must be one of {TARGETS}; got {target!r}", attr="target"
+        )
+    if target == "nengo":
+        kwargs.setdefault("layout", "per-dimension")
+        kwargs.setdefault("recurrent", "weights")
+        kwargs.setdefault("max_rates", LOIHI_MAX_RATES)
+        kwargs.setdefault("intercepts", LOIHI_INTERCEPTS)
+    return LMUMemory(
         order,
         theta,
         n_neurons,
         dt=dt,
         input_process=input_process,
-        synapse=synapse,
+        target=target,
         **kwargs,
+    )
+
+
+def chip_memory(order, theta, n_neurons, dt=0.001, input_process=None, **kwargs):
+    """``LMUMemory(..., target="loihi")``: kept for earlier code (see
+    `loihi_memory`)."""
+    return loihi_memory(
+        order, theta, n_neurons, dt=dt, input_process=input_process, **kwargs
     )
 
 
@@ -145,10 +139,12 @@ DECODE_PAIRS_PER_DIMENSION = 10  # nengo_loihi's default Preset10DecodeNeurons
 def cores_needed(memory):
     """Loihi cores a memory needs: its neurons in blocks of at most
     `max_neurons_per_core` compartments (nengo_loihi splits larger ensembles
-    itself), plus the on/off decode neurons of its decoded recurrence."""
+    itself), plus the on/off decode neurons of a decoded recurrence (none with
+    neuron-to-neuron weights)."""
     per_core = max_neurons_per_core()
     cores = sum(-(-ens.n_neurons // per_core) for ens in memory.all_ensembles)
-    decode = 2 * DECODE_PAIRS_PER_DIMENSION * memory.order * memory.size_in
+    decoded = getattr(memory, "recurrent", "decoded") == "decoded"
+    decode = 2 * DECODE_PAIRS_PER_DIMENSION * memory.order * memory.size_in * decoded
     return cores + -(-decode // per_core)
 
 
@@ -186,10 +182,12 @@ def max_neurons_per_core():
 
 
 __all__ = [
+    "ON_CHIP_NEURON_TYPES",
     "check_fits",
     "check_on_chip_neuron_type",
     "cores_needed",
     "chip_memory",
+    "loihi_memory",
     "loihi_model",
     "hardware_available",
     "max_neurons_per_core",

@@ -10,12 +10,19 @@ A state ``x`` of dimension ``d`` realized through NEF Principle 3 (the loop
   neurons).
 
 `build_state` wires any of them; `nengo_lmu.networks.LinearNetwork` and
-`nengo_lmu.networks.LMUMemory` both use it.
+`nengo_lmu.networks.LMUMemory` both use it, for one of `TARGETS`:
+
+- ``"nengo"``: Nengo's simulators (reference, NengoDL, ...).
+- ``"loihi"``: nengo_loihi (`loihi_wiring`): neuron-to-neuron recurrent weights,
+  the input filtered once (on chip) and split so that each host-to-chip
+  connection carries values within +-1, Loihi's rates and intercepts.
 """
+
+import sys
 
 import nengo
 import numpy as np
-from nengo.exceptions import ValidationError
+from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu._validation import check_positive
 from nengo_lmu.networks.subpopulations import (
@@ -26,6 +33,21 @@ from nengo_lmu.networks.subpopulations import (
 )
 
 LAYOUTS = ("auto", "ensemble", "per-dimension", "subpopulations")
+TARGETS = ("nengo", "loihi")
+RECURRENT = ("auto", "decoded", "weights")
+
+# Loihi neurons: nengo_loihi.set_defaults() and the thesis' Loihi experiment
+# (Voelker 2019, dn-loihi.py): 100-120 Hz keeps the spike counts per step well
+# within Loihi's range; intercepts U(-1, 0.5) keep every neuron active over
+# most of the represented range.
+LOIHI_MAX_RATES = nengo.dists.Uniform(100, 120)
+LOIHI_INTERCEPTS = nengo.dists.Uniform(-1, 0.5)
+# The values a host-to-chip connection can carry: nengo_loihi encodes them in
+# on/off input neurons (OnOffDecodeNeurons, is_input=True) that fire at most
+# once per step, i.e. at the value 1; beyond it they saturate.
+LOIHI_INPUT_RANGE = 1.0
+# Neuron types nengo_loihi runs on chip.
+ON_CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
 
 # Above this many neurons per state dimension, "auto" switches from nengo-solved
 # per-dimension ensembles to sub-populations with batched, independently solved
@@ -120,6 +142,92 @@ def minimum_neurons(layout, dimensions):
     return 1 if layout == "ensemble" else dimensions
 
 
+def check_on_chip_neuron_type(neuron_type, obj=None):
+    """Raise a clear ValidationError for neuron types Loihi cannot simulate."""
+    if type(neuron_type) in ON_CHIP_NEURON_TYPES:
+        return neuron_type
+    if isinstance(neuron_type, nengo.PoissonSpiking):
+        why = (
+            "Poisson spiking draws random numbers every step, which Loihi's "
+            "deterministic neuron cores cannot do"
+        )
+    else:
+        why = f"{type(neuron_type).__name__} has no Loihi implementation"
+    raise ValidationError(
+        f"{why}. Use nengo.LIF() or nengo.SpikingRectifiedLinear() on chip, or keep "
+        "this memory off-chip with nengo_lmu.loihi.set_off_chip(network, memory) "
+        "(at least one other ensemble must stay on chip)",
+        attr="neuron_type",
+        obj=obj,
+    )
+
+
+def input_peak(process, dt, duration, trials=5, seed=0):
+    """The largest ``|u|`` of ``trials`` independent draws of ``process`` (each
+    ``duration`` seconds, seeds ``seed``, ``seed + 1``, ...): the input range a
+    Loihi wiring splits its input connections for."""
+    from nengo_lmu.systems import run_process  # pylint: disable=import-outside-toplevel
+
+    n_steps = max(1, int(np.ceil(duration / dt)))
+    return max(
+        float(np.max(np.abs(run_process(process, n_steps, dt, rng))))
+        for rng in (np.random.RandomState(seed + k) for k in range(trials))
+    )
+
+
+def loihi_wiring(
+    network, layout, recurrent, neuron_type, synapse, max_rates, intercepts
+):
+    """The choices `TARGETS` ``"loihi"`` makes, checked (in a network's ``__init__``).
+
+    - ``layout``: ``"auto"`` is ``"per-dimension"`` (one pool per state, as in the
+      thesis); ``"subpopulations"`` is refused (its build-time solver and fused
+      step are Nengo's).
+    - ``recurrent``: ``"auto"`` is ``"weights"``. A decoded recurrence on chip
+      passes through decode neurons: one block per connection, whose weights
+      (``|transform| * decoders / dt``) are too small for any weight exponent
+      when a transform entry is small (a BuildError from nengo_loihi), and
+      whose spikes reach the ensemble nearly unfiltered.
+    - ``neuron_type``: LIF or SpikingRectifiedLinear (`check_on_chip_neuron_type`).
+    - ``synapse``: a `nengo.Lowpass` (the only synapse chip-to-chip connections
+      take).
+    - ``max_rates``, ``intercepts``: `LOIHI_MAX_RATES` and `LOIHI_INTERCEPTS`
+      where not given (overriding ``network.config``: Nengo's 200-400 Hz
+      overflow Loihi's spike counts at dt = 1 ms).
+
+    Returns
+    -------
+    layout, recurrent, max_rates, intercepts
+    """
+    if layout == "subpopulations":
+        raise ValidationError(
+            "target='loihi' needs layout 'per-dimension' or 'ensemble': the "
+            "sub-population layout's solver and fused step are Nengo's",
+            attr="layout",
+            obj=network,
+        )
+    layout = "per-dimension" if layout == "auto" else layout
+    recurrent = "weights" if recurrent == "auto" else recurrent
+    check_on_chip_neuron_type(neuron_type, obj=network)
+    if type(synapse) is not nengo.Lowpass:
+        raise ValidationError(
+            f"target='loihi' needs a nengo.Lowpass synapse (chip-to-chip "
+            f"connections take no other); got {synapse!r}",
+            attr="synapse",
+            obj=network,
+        )
+    max_rates = LOIHI_MAX_RATES if max_rates is None else max_rates
+    intercepts = LOIHI_INTERCEPTS if intercepts is None else intercepts
+    return layout, recurrent, max_rates, intercepts
+
+
+def input_splits(input_transform, peak, limit=LOIHI_INPUT_RANGE):
+    """How many equal connections carry ``input_transform @ u`` with each within
+    ``+-limit`` for ``|u| <= peak``: ``ceil(peak * max_i sum_j |B_ij| / limit)``."""
+    bound = peak * float(np.max(np.sum(np.abs(input_transform), axis=1)))
+    return max(1, int(np.ceil(bound / limit - 1e-9)))
+
+
 def build_state(
     layout,
     n_neurons,
@@ -138,6 +246,8 @@ def build_state(
     label="state",
     connection_synapse="synapse",
     recurrent="decoded",
+    input_synapse="connection",
+    input_peak=None,
 ):
     """Neurons that represent the state of ``x <- synapse(A_H x + B_H u)``.
 
@@ -177,8 +287,19 @@ def build_state(
         its own decode stage (nengo_loihi's ``decode_tau``). Default: ``synapse``.
     recurrent : {"decoded", "weights"}
         ``"weights"``: the recurrence as neuron-to-neuron weights
-        (``LstsqL2(weights=True)``) instead of through the decoded state
-        (``"ensemble"`` layout only).
+        (``LstsqL2(weights=True)``) instead of through the decoded state: one
+        connection (``"ensemble"``), or one per nonzero ``A_H[i, j]`` from pool
+        ``j`` to pool ``i`` (``"per-dimension"``).
+    input_synapse : nengo.synapses.Synapse or None
+        The synapse on the input connections, if not ``connection_synapse``: None
+        where the hardware filters the input itself (nengo_loihi applies a
+        host-to-chip connection's synapse on the host and its ensemble's synapse
+        on chip).
+    input_peak : float, optional
+        The largest ``|u|`` expected. When given, each ensemble's input
+        connection is split into `input_splits` equal ones, so that each carries
+        values within `LOIHI_INPUT_RANGE` (nengo_loihi's input neurons saturate
+        beyond it).
 
     Returns
     -------
@@ -240,13 +361,24 @@ def build_state(
         raise ValidationError(
             f"Must be 'decoded' or 'weights'; got {recurrent!r}", attr="recurrent"
         )
-    if recurrent == "weights" and layout != "ensemble":
+    if recurrent == "weights" and layout == "subpopulations":
         raise ValidationError(
-            f"recurrent='weights' needs layout='ensemble'; got {layout!r}",
+            "recurrent='weights' needs layout 'ensemble' or 'per-dimension'; got "
+            "'subpopulations'",
             attr="recurrent",
         )
-    for ens, rows in targets:
-        if recurrent == "weights":
+    if input_synapse == "connection":
+        input_synapse = connection_synapse
+    ensembles = [ens for ens, _ in targets]
+    for i, (ens, rows) in enumerate(targets):
+        if recurrent == "decoded":
+            nengo.Connection(
+                x_all,
+                ens,
+                transform=recurrent_transform[rows],
+                synapse=connection_synapse,
+            )
+        elif layout == "ensemble":
             nengo.Connection(
                 ens,
                 ens,
@@ -255,13 +387,157 @@ def build_state(
                 solver=nengo.solvers.LstsqL2(weights=True),
             )
         else:
-            nengo.Connection(
-                x_all,
-                ens,
-                transform=recurrent_transform[rows],
-                synapse=connection_synapse,
+            for j, pre in enumerate(ensembles):
+                if recurrent_transform[i, j] != 0:
+                    nengo.Connection(
+                        pre,
+                        ens,
+                        transform=recurrent_transform[i : i + 1, j : j + 1],
+                        synapse=connection_synapse,
+                        solver=nengo.solvers.LstsqL2(weights=True),
+                    )
+        B_rows = input_transform[rows]
+        splits = 1 if input_peak is None else input_splits(B_rows, input_peak)
+        for _ in range(splits):
+            nengo.Connection(u, ens, transform=B_rows / splits, synapse=input_synapse)
+    return ensembles, subpopulations
+
+
+def build_for_nengo(build):
+    """Nengo's builder for a network of this package (``build``), refusing a
+    network wired for nengo_loihi (``target="loihi"``): its input connections
+    carry no synapse (the chip filters them), so Nengo would run other dynamics."""
+
+    def build_checked(model, network, progress=None):
+        if getattr(network, "target", "nengo") == "loihi":
+            raise BuildError(
+                f"{network} is wired for nengo_loihi (target='loihi'): its input "
+                f"connections carry no synapse, because the chip filters them; "
+                f"construct it with target='nengo' (the default) for "
+                f"{type(model).__module__.split('.')[0]}'s simulator"
             )
-        nengo.Connection(
-            u, ens, transform=input_transform[rows], synapse=connection_synapse
+        return build(model, network, progress=progress)
+
+    return build_checked
+
+
+def register_loihi_builder(network_class):
+    """Register `build_on_loihi` for ``network_class`` with nengo_loihi's builder,
+    where nengo_loihi has been imported (never imported here: it imports
+    TensorFlow). Network constructors call it, so a network made after
+    ``import nengo_loihi`` gets the checks."""
+    module = sys.modules.get("nengo_loihi.builder")
+    if module is None or network_class in module.Builder.builders:
+        return
+    module.Builder.register(network_class)(build_on_loihi)
+
+
+def build_on_loihi(model, network, **kwargs):
+    """nengo_loihi's network builder, after checking what nengo_loihi cannot build.
+
+    - A discrete mapping made for another ``dt`` (as on Nengo).
+    - A network wired for Nengo (``target="nengo"``) whose decoded recurrence
+      needs a decode-neuron block nengo_loihi cannot discretize: each decoded
+      connection between on-chip ensembles passes through decode neurons whose
+      weights are ``|transform| * decoders / dt``, and when a block's largest
+      weight is too small no weight exponent fits (nengo_loihi raises "Could not
+      find appropriate weight exponent" at the end of the build, naming no
+      connection). The decoders are predicted as nengo_loihi solves them (the
+      pre ensemble's neurons sampled from its seed, Loihi's LIF rates, its
+      solver), so the error names the connection and the remedy first.
+    """
+    from nengo_loihi.builder.network import (  # pylint: disable=import-outside-toplevel
+        build_network,
+    )
+
+    if network.mapping == "discrete" and not np.isclose(
+        model.dt, network.dt, rtol=1e-9, atol=0
+    ):
+        raise BuildError(
+            f"{network}: mapping='discrete' made its transforms for "
+            f"dt={network.dt:g}, but the simulator's dt is {model.dt:g}; construct "
+            f"it with dt={model.dt:g} (or use mapping='continuous')"
         )
-    return [ens for ens, _ in targets], subpopulations
+    if getattr(network, "target", "nengo") != "loihi":
+        for conn, transform, pre, solver in _decoded_recurrences(network):
+            if not _decode_block_fits(model, conn, transform, pre, solver):
+                raise BuildError(
+                    f"{network}: nengo_loihi cannot represent {conn} (the decoded "
+                    f"recurrence from {pre} with transform "
+                    f"{np.array2string(np.asarray(transform), precision=4)}): its "
+                    f"decode neurons' weights, |transform| * decoders / dt, are too "
+                    f"small for any Loihi weight exponent. Construct the network "
+                    f"with target='loihi' (neuron-to-neuron recurrent weights, no "
+                    f"decode neurons), or layout='ensemble'"
+                )
+    return build_network(model, network, **kwargs)
+
+
+def _decoded_recurrences(network):
+    """``(connection, transform, pre ensemble, solver)`` for each decoded connection
+    that nengo_loihi will make between two of ``network``'s ensembles: the
+    recurrence through the decoded-state node, one per pair of pools."""
+    ensembles = set(network.all_ensembles)
+    feeds = {}  # state node dimension -> the ensemble decoded into it
+    for conn in network.all_connections:
+        if conn.pre_obj in ensembles and conn.post_obj is network.state:
+            sl = conn.post_slice
+            dims = range(network.state.size_in)[sl]
+            for k, dim in enumerate(dims):
+                feeds[dim] = (conn.pre_obj, k, conn.solver)
+    for conn in network.all_connections:
+        if conn.pre_obj is not network.state or conn.post_obj not in ensembles:
+            continue
+        transform = np.atleast_2d(conn.transform.init)
+        dims = list(range(network.state.size_in)[conn.pre_slice])
+        by_pre, solvers = {}, {}
+        for column, dim in enumerate(dims):
+            if dim in feeds:
+                pre, k, solvers[pre] = feeds[dim]
+                by_pre.setdefault(pre, []).append((column, k))
+        for pre, pairs in by_pre.items():
+            columns = np.zeros((transform.shape[0], pre.dimensions))
+            for column, k in pairs:
+                columns[:, k] = transform[:, column]
+            if np.any(columns != 0):
+                yield conn, columns, pre, solvers[pre]
+
+
+def _decode_block_fits(model, conn, transform, pre, solver):
+    """Whether nengo_loihi can discretize the decode-neuron block of a decoded
+    connection from ``pre`` with ``transform`` (``post dims x pre dims``)."""
+    import copy  # pylint: disable=import-outside-toplevel
+
+    from nengo.builder.ensemble import (  # pylint: disable=import-outside-toplevel
+        gen_eval_points,
+        get_gain_bias,
+    )
+    from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
+        discretize_block,
+    )
+    from nengo_loihi.neurons import loihi_rates  # pylint: disable=import-outside-toplevel
+
+    seed = model.seeds.get(pre)
+    rng = np.random.RandomState(0 if seed is None else seed)
+    # nengo's build_ensemble draws the eval points, then the encoders, then the
+    # gains and biases, from the ensemble's seed
+    points = gen_eval_points(pre, pre.eval_points, rng=rng)
+    encoders = pre.encoders
+    if isinstance(encoders, nengo.dists.Distribution):
+        encoders = encoders.sample(pre.n_neurons, pre.dimensions, rng=rng)
+    encoders = np.asarray(encoders, dtype=float)
+    encoders /= np.linalg.norm(encoders, axis=1, keepdims=True)
+    gain, bias, _, _ = get_gain_bias(pre, rng)
+    x = points @ encoders.T / pre.radius
+    activities = loihi_rates(pre.neuron_type, x, gain, bias, model.dt)
+    decoders, _ = solver(activities, points @ np.asarray(transform).T, rng=rng)
+    block, _ = model.decode_neurons.get_block(decoders / model.dt)
+    synapse = conn.synapse
+    block.compartment.configure_filter(
+        getattr(synapse, "tau", 0.0) if synapse is not None else 0.0, dt=model.dt
+    )
+    try:
+        discretize_block(copy.deepcopy(block))
+    except BuildError:
+        return False
+    return True

@@ -11,10 +11,15 @@ from nengo_lmu.networks.builder import build_mapped_network
 from nengo_lmu.networks.layouts import (
     DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
+    TARGETS,
+    build_for_nengo,
     build_state,
     check_neurons_and_synapse,
     choose_layout,
+    input_peak,
+    loihi_wiring,
     minimum_neurons,
+    register_loihi_builder,
 )
 from nengo_lmu.systems import LinearSystem, run_process
 
@@ -162,6 +167,12 @@ class LinearNetwork(nengo.Network):
         Decoder solver (``"ensemble"`` and ``"per-dimension"`` layouts).
     subpopulation_size : int
         Neurons per independently decoded group (``"subpopulations"``).
+    target : {"nengo", "loihi"}
+        The simulator the network is wired for; ``"loihi"`` as in
+        `nengo_lmu.networks.LMUMemory` (one pool per state with neuron-to-neuron
+        recurrent weights, the input filtered once on chip and split to stay
+        within +-1 for ``input_process``, Loihi's rates and intercepts unless
+        given); such a network is for ``nengo_loihi.Simulator`` only.
 
     Attributes
     ----------
@@ -204,11 +215,14 @@ class LinearNetwork(nengo.Network):
         intercepts=None,
         solver=None,
         subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
+        target="nengo",
         label=None,
         seed=None,
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        register_loihi_builder(type(self))
+        self.target = check_choice(target, TARGETS, "target", obj=self)
         self.system = system = LinearSystem(system)
         self.dt = check_positive(dt, "dt", obj=self)
         self.mapping = check_choice(mapping, MAPPINGS, "mapping", obj=self)
@@ -237,6 +251,13 @@ class LinearNetwork(nengo.Network):
         n_neurons, neuron_type, synapse = check_neurons_and_synapse(
             self, n_neurons, neuron_type, synapse
         )
+        recurrent, input_synapse = "decoded", "connection"
+        if self.target == "loihi":
+            layout, recurrent, max_rates, intercepts = loihi_wiring(
+                self, layout, "auto", neuron_type, synapse, max_rates, intercepts
+            )
+            input_synapse = None
+        self.recurrent = recurrent
         self.layout = choose_layout(layout, int(n_neurons), system.order)
         minimum = minimum_neurons(self.layout, system.order)
         if n_neurons < minimum:
@@ -284,6 +305,11 @@ class LinearNetwork(nengo.Network):
             raise ValidationError(str(e.args[0]), attr="synapse", obj=self) from e
         self.recurrent_transform = A_H
         self.input_transform = B_H
+        peak = None
+        if self.target == "loihi":
+            process = default_process() if input_process is None else input_process
+            duration = max(10.0, getattr(process, "period", 0) or 0)
+            peak = input_peak(process, self.dt, duration, trials=RADIUS_TRIALS)
 
         with self:
             self.input = nengo.Node(size_in=system.size_in, label="input")
@@ -304,6 +330,9 @@ class LinearNetwork(nengo.Network):
                 solver=solver,
                 subpopulation_size=subpopulation_size,
                 label="state",
+                recurrent=recurrent,
+                input_synapse=input_synapse,
+                input_peak=peak,
             )
             if np.any(self.realization.D != 0):
                 nengo.Connection(
@@ -325,4 +354,4 @@ class LinearNetwork(nengo.Network):
             ) from e
 
 
-Builder.register(LinearNetwork)(build_mapped_network)
+Builder.register(LinearNetwork)(build_for_nengo(build_mapped_network))

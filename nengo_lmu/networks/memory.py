@@ -11,10 +11,16 @@ from nengo_lmu.networks.builder import build_mapped_network
 from nengo_lmu.networks.layouts import (
     DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
+    RECURRENT,
+    TARGETS,
+    build_for_nengo,
     build_state,
     check_neurons_and_synapse,
     choose_layout,
+    input_peak,
+    loihi_wiring,
     minimum_neurons,
+    register_loihi_builder,
 )
 from nengo_lmu.systems import (
     default_input_process,
@@ -83,11 +89,23 @@ class LMUMemory(nengo.Network):
         The synapse on the connections into the neurons, if not ``synapse``
         (which the transforms are made for): None where the hardware applies
         ``synapse`` after its own decode stage, as nengo_loihi does with its
-        ``decode_tau`` (see `nengo_lmu.loihi.chip_memory`).
-    recurrent : {"decoded", "weights"}
+        ``decode_tau``.
+    recurrent : {"auto", "decoded", "weights"}
         ``"weights"``: neuron-to-neuron recurrent weights
-        (``LstsqL2(weights=True)``) instead of the decoded state (``layout=
-        "ensemble"`` only).
+        (``LstsqL2(weights=True)``) instead of the decoded state (``"ensemble"``
+        and ``"per-dimension"`` layouts). ``"auto"``: ``"weights"`` for
+        ``target="loihi"``, ``"decoded"`` otherwise.
+    target : {"nengo", "loihi"}
+        The simulator the network is wired for. ``"loihi"``
+        (`nengo_lmu.networks.layouts.loihi_wiring`): for ``nengo_loihi.Simulator``
+        (emulator or chip): one pool per state (``layout="auto"``) with
+        neuron-to-neuron recurrent weights, the input connections without a
+        synapse (nengo_loihi applies that one on the host, and the chip filters
+        by the ensemble's ``synapse`` anyway) and split so that each carries
+        values within +-1 for ``input_process``, max rates U(100, 120) Hz and
+        intercepts U(-1, 0.5) unless given (overriding the config). Such a
+        network is not for Nengo's simulators (its input would not be filtered):
+        building it there is an error.
 
     Attributes
     ----------
@@ -124,13 +142,16 @@ class LMUMemory(nengo.Network):
         subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
         solver=None,
         connection_synapse="synapse",
-        recurrent="decoded",
+        recurrent="auto",
+        target="nengo",
         label=None,
         seed=None,
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        register_loihi_builder(type(self))
         self.order = check_order(order, obj=self)
+        self.target = check_choice(target, TARGETS, "target", obj=self)
         self.theta = check_positive(theta, "theta", obj=self)
         self.dt = check_positive(dt, "dt", obj=self)
         self.size_in = check_order(size_in, obj=self, attr="size_in")
@@ -147,19 +168,26 @@ class LMUMemory(nengo.Network):
         self.connection_synapse = (
             synapse if connection_synapse == "synapse" else connection_synapse
         )
-        self.recurrent = check_choice(
-            recurrent, ("decoded", "weights"), "recurrent", obj=self
-        )
+        check_choice(recurrent, RECURRENT, "recurrent", obj=self)
         self.mapping = mapping
         subpopulation_size = check_order(
             subpopulation_size, obj=self, attr="subpopulation_size"
         )
+        input_synapse = "connection"
+        if self.target == "loihi":
+            layout, recurrent, max_rates, intercepts = loihi_wiring(
+                self, layout, recurrent, neuron_type, synapse, max_rates, intercepts
+            )
+            input_synapse = None
+        recurrent = "decoded" if recurrent == "auto" else recurrent
+        self.recurrent = recurrent
 
         per_input = n_total // self.size_in
         self.layout = layout = choose_layout(layout, per_input, self.order)
-        if self.recurrent == "weights" and layout != "ensemble":
+        if self.recurrent == "weights" and layout == "subpopulations":
             raise ValidationError(
-                f"recurrent='weights' needs layout='ensemble'; got {layout!r}",
+                "recurrent='weights' needs layout 'ensemble' or 'per-dimension'; "
+                "got 'subpopulations'",
                 attr="recurrent",
                 obj=self,
             )
@@ -192,6 +220,15 @@ class LMUMemory(nengo.Network):
             raise ValidationError(str(e.args[0]), attr="synapse", obj=self) from e
         self.recurrent_transform = A_H
         self.input_transform = B_H
+        peak = None
+        if self.target == "loihi":
+            process = (
+                default_input_process(self.theta)
+                if input_process is None
+                else input_process
+            )
+            duration = max(20 * self.theta, getattr(process, "period", 0) or 0)
+            peak = input_peak(process, self.dt, duration)
 
         d = self.order
         self.subpopulations = []
@@ -222,6 +259,8 @@ class LMUMemory(nengo.Network):
                     label=f"memory[{j}]",
                     connection_synapse=self.connection_synapse,
                     recurrent=recurrent,
+                    input_synapse=input_synapse,
+                    input_peak=peak,
                 )
                 self.subpopulations.extend(subpopulations)
 
@@ -468,4 +507,4 @@ def is_linear(function, windows, rtol=1e-9):
     return True
 
 
-Builder.register(LMUMemory)(build_mapped_network)
+Builder.register(LMUMemory)(build_for_nengo(build_mapped_network))
