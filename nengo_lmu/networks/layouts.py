@@ -460,7 +460,10 @@ def build_on_loihi(model, network, **kwargs):
         )
     if getattr(network, "target", "nengo") != "loihi":
         for conn, transform, pre, solver in _decoded_recurrences(network):
-            if not _decode_block_fits(model, conn, transform, pre, solver):
+            on_chip = _on_chip(model, network, pre) and _on_chip(
+                model, network, conn.post_obj
+            )
+            if on_chip and not _decode_block_fits(model, conn, transform, pre, solver):
                 raise BuildError(
                     f"{network}: nengo_loihi cannot represent {conn} (the decoded "
                     f"recurrence from {pre} with transform "
@@ -471,6 +474,18 @@ def build_on_loihi(model, network, **kwargs):
                     f"decode neurons), or layout='ensemble'"
                 )
     return build_network(model, network, **kwargs)
+
+
+def _on_chip(model, network, ens):
+    """Whether nengo_loihi will put ``ens`` on chip: its own split where the
+    network is inside another, the network's ``on_chip`` config otherwise; never
+    a neuron type the chip cannot run (nengo_loihi's own error names those)."""
+    if type(ens.neuron_type) not in ON_CHIP_NEURON_TYPES:
+        return False
+    split = getattr(model, "split", None)
+    if split is not None:
+        return split.on_chip(ens)
+    return getattr(network.config[ens], "on_chip", None) is not False
 
 
 def _decoded_recurrences(network):
