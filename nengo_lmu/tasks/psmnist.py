@@ -38,8 +38,9 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# The paper's psMNIST permutation seed (this package's choice since the task
-# existed; every run of the task uses the same permutation unless told otherwise).
+# Seeds the one fixed pixel permutation of every psMNIST run here (the paper fixes
+# one permutation for all images too; this seed is the task's choice, kept since
+# its first version so that runs stay comparable).
 PERMUTATION_SEED = 92
 
 
@@ -259,7 +260,7 @@ def main(argv=None):
         if (
             args.patience
             and best
-            and trainer.state["epochs_done"] - best[1] >= (args.patience)
+            and trainer.state["epochs_done"] - best[1] >= args.patience
         ):
             print(f"early stop: no better validation accuracy since epoch {best[1]}")
             break
