@@ -39,6 +39,10 @@ LIF_RATE, RELU_RATE = 0, 1
 RATE, POISSON, REGULAR, LIF = 0, 1, 2, 3
 SPIKE_KINDS = {"rate": RATE, "poisson": POISSON, "regular": REGULAR, "lif": LIF}
 
+# From this many neurons on, the step runs on all cores (below, starting the
+# threads costs more than it saves).
+PARALLEL_MIN_NEURONS = 200_000
+
 # Neurons per chunk of the parallel loop. Fixed, so that the decoded sums (one
 # partial sum per chunk, added in chunk order) do not depend on the thread count.
 CHUNK = 8192
@@ -156,6 +160,94 @@ def fused_step_np(state, x, base, step):
 
 
 if HAVE_NUMBA:  # pragma: no branch
+    from llvmlite import ir
+    from numba.core import types
+    from numba.extending import intrinsic
+
+    # Compiler options of every kernel: IEEE division semantics without Python's
+    # ZeroDivisionError checks (which would keep loops from vectorizing).
+    _OPTIONS = {"cache": True, "error_model": "numpy"}
+
+    @intrinsic
+    def _as_int64(typingctx, x):
+        sig = types.int64(types.float64)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.IntType(64))
+
+        return sig, codegen
+
+    @intrinsic
+    def _as_float64(typingctx, i):
+        sig = types.float64(types.int64)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.DoubleType())
+
+        return sig, codegen
+
+    _LN2_HI = 6.93147180369123816490e-01
+    _LN2_LO = 1.90821492927058770002e-10
+    _SQRT2 = 1.4142135623730951
+
+    @njit(inline="always", error_model="numpy")
+    def _log(w):
+        """Natural log of a positive, finite, normal ``w`` in plain arithmetic
+        (so that loops calling it vectorize): ``w = m 2^e``, ``m`` in
+        [sqrt(1/2), sqrt(2)), ``log m = 2 atanh(f)``, ``f = (m - 1) / (m + 1)``, by
+        its series to ``f^21`` (|f| < 0.172: error below 1e-17 of the series,
+        about 1 ulp in all)."""
+        bits = _as_int64(w)
+        e = (bits >> 52) - 1023
+        m = _as_float64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
+        big = m > _SQRT2
+        m = m * 0.5 if big else m
+        e = e + 1 if big else e
+        f = (m - 1.0) / (m + 1.0)
+        s = f * f
+        p = 1.0 / 21.0
+        p = p * s + 1.0 / 19.0
+        p = p * s + 1.0 / 17.0
+        p = p * s + 1.0 / 15.0
+        p = p * s + 1.0 / 13.0
+        p = p * s + 1.0 / 11.0
+        p = p * s + 1.0 / 9.0
+        p = p * s + 1.0 / 7.0
+        p = p * s + 1.0 / 5.0
+        p = p * s + 1.0 / 3.0
+        p = p * s + 1.0
+        ef = np.float64(e)
+        return ef * _LN2_HI + (ef * _LN2_LO + 2.0 * f * p)
+
+    @njit(inline="always", error_model="numpy")
+    def _log1p(y):
+        """log(1 + y) for y > 0, accurate for small y too (Goldberg's
+        correction: log(w) * y / (w - 1), w = 1 + y rounded)."""
+        w = 1.0 + y
+        d = w - 1.0
+        return _log(w) * (y / d) if d != 0.0 else y
+
+    @njit(inline="always", error_model="numpy")
+    def _exp_neg(lam):
+        """exp(-lam) for 0 <= lam <= 1 in plain arithmetic: exp(-lam / 8) by its
+        Taylor series to the 12th power (error below 1e-17), squared 3 times."""
+        x = -0.125 * lam
+        # Horner's rule with the reciprocals 1/k as constants (no divisions)
+        p = 1.0 + x * (1.0 / 12.0)
+        p = 1.0 + x * p * (1.0 / 11.0)
+        p = 1.0 + x * p * (1.0 / 10.0)
+        p = 1.0 + x * p * (1.0 / 9.0)
+        p = 1.0 + x * p * (1.0 / 8.0)
+        p = 1.0 + x * p * (1.0 / 7.0)
+        p = 1.0 + x * p * (1.0 / 6.0)
+        p = 1.0 + x * p * (1.0 / 5.0)
+        p = 1.0 + x * p * (1.0 / 4.0)
+        p = 1.0 + x * p * (1.0 / 3.0)
+        p = 1.0 + x * p * 0.5
+        p = 1.0 + x * p
+        p = p * p
+        p = p * p
+        return p * p
 
     @njit(inline="always")
     def _mix(z):
@@ -163,20 +255,30 @@ if HAVE_NUMBA:  # pragma: no branch
         z = (z ^ (z >> _S27)) * _M2
         return z ^ (z >> _S31)
 
-    @njit(inline="always")
+    @njit(inline="always", error_model="numpy")
     def _rate(J, rate_kind, tau_rc, tau_ref, amplitude):
+        """Nengo's LIFRate (rate_kind 0) or RectifiedLinear rate, branch-free."""
         if rate_kind == LIF_RATE:
             j = J - 1.0
-            if j > 0.0:
-                return amplitude / (tau_ref + tau_rc * math.log1p(1.0 / j))
-            return 0.0
-        if J > 0.0:
-            return amplitude * J
-        return 0.0
+            on = j > 0.0
+            y = 1.0 / (j if on else 1.0)
+            r = amplitude / (tau_ref + tau_rc * _log1p(y))
+            return r if on else 0.0
+        return amplitude * J if J > 0.0 else 0.0
 
-    @njit(inline="always")
-    def _poisson(lam, u):
-        p = math.exp(-lam)
+    @njit(inline="always", error_model="numpy")
+    def _uniform(key, i):
+        z = _mix(key + (i + np.uint64(1)) * _GOLDEN)
+        return np.float64(z >> _S11) * _TWO_M53
+
+    @njit(**_OPTIONS)
+    def _poisson_tail(lam, u):
+        """The Poisson(lam) sample of ``u`` (inversion) where the vectorized
+        pass stopped: lam > 1, or a count above 2."""
+        if lam > 1.0:
+            p = math.exp(-lam)
+        else:
+            p = _exp_neg(lam)
         cdf = p
         k = 0.0
         while u >= cdf and p > 0.0:
@@ -185,20 +287,28 @@ if HAVE_NUMBA:  # pragma: no branch
             cdf += p
         return k
 
-    @njit(parallel=True, cache=True)
+    @njit(fastmath={"reassoc", "contract"}, **_OPTIONS)
+    def _dot(a, b, lo, hi):
+        """sum(a[lo:hi] * b[lo:hi]), vectorized (the order of the sum is the
+        compiled loop's: the same on every run of the same machine)."""
+        acc = 0.0
+        for i in range(np.uint64(lo), np.uint64(hi)):
+            acc += a[i] * b[i]
+        return acc
+
+    @njit(parallel=True, **_OPTIONS)
     def _group_rates_nb(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude):
         G, k = enc_gain.shape
         P = t.shape[0]
         out = np.empty((G, P, k))
         for g in prange(G):
             for p in range(P):
-                for i in range(k):
+                for i in range(np.uint64(k)):
                     J = t[p] * enc_gain[g, i] + bias[g, i]
                     out[g, p, i] = _rate(J, rate_kind, tau_rc, tau_ref, amplitude)
         return out
 
-    @njit(parallel=True, cache=True)
-    def _fused_step_nb(
+    def _fused_step_py(
         x,
         base,
         enc_gain,
@@ -223,17 +333,49 @@ if HAVE_NUMBA:  # pragma: no branch
     ):
         spike_scale = spike_amplitude / dt
         for c in prange(chunk_lo.shape[0]):
+            # unsigned indices: no negative-index wraparound, so loops vectorize
+            lo, hi = np.uint64(chunk_lo[c]), np.uint64(chunk_hi[c])
             xv = x[chunk_dim[c]]
-            acc = 0.0
-            for i in range(chunk_lo[c], chunk_hi[c]):
-                J = base[i] + enc_gain[i] * xv
-                if spike_kind == LIF:
+            if spike_kind == RATE:
+                for i in range(lo, hi):
+                    J = base[i] + enc_gain[i] * xv
+                    out[i] = _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
+            elif spike_kind == POISSON:
+                # vectorized: counts 0, 1, 2 by inversion; the rest marked -1
+                n_tail = 0
+                for i in range(lo, hi):
+                    J = base[i] + enc_gain[i] * xv
+                    lam = dt * _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
+                    big = lam > 1.0
+                    p0 = _exp_neg(0.0 if big else lam)
+                    u = _uniform(key, np.uint64(i))
+                    p1 = p0 * lam
+                    c1 = p0 + p1
+                    c2 = c1 + p1 * lam * 0.5
+                    k = (1.0 if u >= p0 else 0.0) + (1.0 if u >= c1 else 0.0)
+                    tail = big or u >= c2
+                    out[i] = -1.0 if tail else spike_scale * k
+                    n_tail += 1 if tail else 0
+                if n_tail > 0:
+                    for i in range(lo, hi):
+                        if out[i] < 0.0:
+                            J = base[i] + enc_gain[i] * xv
+                            r = _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
+                            u = _uniform(key, np.uint64(i))
+                            out[i] = spike_scale * _poisson_tail(dt * r, u)
+            elif spike_kind == REGULAR:
+                for i in range(lo, hi):
+                    J = base[i] + enc_gain[i] * xv
+                    r = _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
+                    v = voltage[i] + dt * r
+                    n_spikes = math.floor(v)
+                    voltage[i] = v - n_spikes
+                    out[i] = spike_scale * n_spikes
+            else:  # LIF, as nengo.LIF.step (libm's expm1 and log1p)
+                for i in range(lo, hi):
+                    J = base[i] + enc_gain[i] * xv
                     r = refractory_time[i] - dt
-                    delta_t = dt - r
-                    if delta_t < 0.0:
-                        delta_t = 0.0
-                    elif delta_t > dt:
-                        delta_t = dt
+                    delta_t = min(max(dt - r, 0.0), dt)
                     v = voltage[i]
                     v -= (J - v) * math.expm1(-delta_t / tau_rc)
                     o = 0.0
@@ -246,25 +388,11 @@ if HAVE_NUMBA:  # pragma: no branch
                         v = min_voltage
                     voltage[i] = v
                     refractory_time[i] = r
-                else:
-                    rate = _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
-                    if spike_kind == RATE:
-                        o = rate
-                    elif spike_kind == POISSON:
-                        o = 0.0
-                        if rate > 0.0:
-                            z = _mix(key + np.uint64(i + 1) * _GOLDEN)
-                            u = np.float64(z >> _S11) * _TWO_M53
-                            o = spike_scale * _poisson(rate * dt, u)
-                    else:  # REGULAR
-                        v = voltage[i] + dt * rate
-                        n_spikes = math.floor(v)
-                        o = spike_scale * n_spikes
-                        voltage[i] = v - n_spikes
-                out[i] = o
-                if decode:
-                    acc += decoders[i] * o
-            partial[c] = acc
+                    out[i] = o
+            partial[c] = _dot(decoders, out, lo, hi) if decode else 0.0
+
+    _fused_step_parallel = njit(parallel=True, **_OPTIONS)(_fused_step_py)
+    _fused_step_serial = njit(**_OPTIONS)(_fused_step_py)
 
 
 def group_rates(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude):
@@ -308,7 +436,9 @@ def fused_step(state, x, base, step):
     if not (HAVE_NUMBA and s.use_numba):
         return fused_step_np(s, x, base, step)
     decode = s.decoders is not None
-    _fused_step_nb(
+    n = s.enc_gain.shape[0]
+    kernel = _fused_step_parallel if n >= PARALLEL_MIN_NEURONS else _fused_step_serial
+    kernel(
         x,
         base,
         s.enc_gain,
