@@ -19,10 +19,9 @@ Usage::
 import argparse
 import json
 import os
-import resource
-import subprocess
-import sys
 import time
+
+from _child import peak_gb, run_child
 
 # Plain nengo.Ensemble memory grows ~m^2: 10,000 neurons took 7.9 GB on a 2-core,
 # 24 GB machine (nengo 4.1), 20,000 would not fit in 24 GB.
@@ -61,29 +60,14 @@ def measure(kind, m, seed=0):
         sim.run(1.0)
         run_s = time.perf_counter() - t1
         assert np.all(np.isfinite(sim.data[probe]))
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB -> GB
     return {
         "kind": kind,
         "n_neurons": m,
         "layout": layout,
         "build_s": build_s,
         "run_s": run_s,
-        "peak_gb": peak_gb,
+        "peak_gb": peak_gb(),
     }
-
-
-def run_child(kind, m, timeout):
-    cmd = [sys.executable, __file__, "--one", kind, str(m)]
-    try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return {"kind": kind, "n_neurons": m, "error": f"timeout {timeout} s"}
-    for line in proc.stdout.splitlines()[::-1]:
-        if line.startswith("{"):
-            return json.loads(line)
-    return {"kind": kind, "n_neurons": m, "error": proc.stderr.strip()[-200:]}
 
 
 def main():
@@ -113,8 +97,12 @@ def main():
     print(header)
     print("-" * len(header))
     for m in neurons:
-        ours = run_child("lmu", m, args.timeout)
-        plain = run_child("plain", m, args.timeout) if m <= PLAIN_MAX_NEURONS else None
+        ours = run_child(__file__, "lmu", m, args.timeout)
+        plain = (
+            run_child(__file__, "plain", m, args.timeout)
+            if m <= PLAIN_MAX_NEURONS
+            else None
+        )
         if "error" in ours:
             print(f"{m:>9}  error: {ours['error']}")
             continue

@@ -36,19 +36,14 @@ Usage::
 import argparse
 import json
 import os
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _child import peak_gb, run_child
 
 KINDS = ("ours", "nengo-ops", "bound", "brian2")
 RESULTS = Path(__file__).parent / "results" / "fast_step" / "results.json"
 ORDER, THETA, DT, DURATION = 6, 1.0, 0.001, 1.0
-
-
-def peak_gb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB -> GB
 
 
 def memory_network(m, seed=0):
@@ -214,20 +209,6 @@ def measure(kind, m):
     return result
 
 
-def run_child(kind, m, timeout):
-    cmd = [sys.executable, __file__, "--one", kind, str(m)]
-    try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return {"kind": kind, "n_neurons": m, "error": f"timeout {timeout} s"}
-    for line in proc.stdout.splitlines()[::-1]:
-        if line.startswith("{"):
-            return json.loads(line)
-    return {"kind": kind, "n_neurons": m, "error": proc.stderr.strip()[-300:]}
-
-
 def load(path):
     return json.loads(path.read_text()) if path.exists() else []
 
@@ -290,7 +271,7 @@ def main():
         for kind in kinds:
             if (kind, m) in done:
                 continue
-            result = run_child(kind, m, args.timeout)
+            result = run_child(__file__, kind, m, args.timeout)
             results = [
                 r for r in results if (r["kind"], r["n_neurons"]) != (kind, m)
             ] + [result]
