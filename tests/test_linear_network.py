@@ -202,8 +202,21 @@ def test_norm_radii_closed_forms():
     assert np.allclose(norm_radii(lowpass, "l1"), 1.0, rtol=1e-4)
     assert np.allclose(norm_radii(lowpass, "h2"), np.sqrt(1 / (2 * tau)), rtol=1e-10)
     assert np.allclose(norm_radii(lowpass.discretize(DT), "l1"), 1.0, rtol=1e-6)
+    # one state: its Hankel singular value is |H(0)| / 2, and 2 sum(sigma) = L1 = 1
+    assert np.allclose(norm_radii(lowpass, "hankel"), 1.0, rtol=1e-10)
     with pytest.raises(ValidationError, match="unstable system's states is infinite"):
         norm_radii(LinearSystem(([1], [1, 0])), "l1")
+
+
+def test_hankel_radii_bound_the_l1_radii():
+    """2 sum(sigma) bounds the L1 norm of every state's impulse response, so the
+    Hankel radii are at least the L1 radii (trapezoidal, to 1e-4) for the LMU and a
+    Pade delay, and within the order times the L1 radii (measured: 1.9-2.8x)."""
+    for system in (LegendreDelay(0.5, 6), PadeDelay(0.1, 4)):
+        balanced = system.balanced()
+        l1, hankel = norm_radii(balanced, "l1"), norm_radii(balanced, "hankel")
+        assert np.all(hankel >= l1 * (1 - 1e-4)), (hankel, l1)
+        assert np.all(hankel <= system.order * l1), (hankel, l1)
 
 
 def test_l1_radii_bound_every_bounded_input():

@@ -24,6 +24,8 @@ from nengo_lmu.networks.layouts import (
 from nengo_lmu.systems import LinearSystem, run_process
 
 REALIZERS = ("auto", "identity", "balanced")
+# The radii `norm_radii` computes without simulating.
+NORMS = ("l1", "h2", "hankel")
 # Trials of the input process used to measure radii (each with its own seed): the
 # largest value each state reaches over all of them is its radius.
 RADIUS_TRIALS = 3
@@ -81,15 +83,19 @@ def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
     guarantee, so the neurons never saturate, at the cost of resolution for
     typical inputs. ``"h2"``: the state's RMS under unit-intensity white noise on
     every input, ``sqrt(W_c[i, i])`` (the controllability Gramian's diagonal),
-    times ``input_bound``: typical, not worst-case, values.
+    times ``input_bound``: typical, not worst-case, values. ``"hankel"``: twice the
+    sum of the Hankel singular values of the map from each input to the state,
+    summed over inputs (times ``input_bound``): an upper bound on ``"l1"``
+    (Khaisongkram and Banjerdpongchai 2007; nengolib's ``Hankel`` realizer),
+    computed from the Gramians alone, looser than ``"l1"``.
 
     Parameters
     ----------
     system : LinearSystem
         Stable (the norms are infinite otherwise).
-    norm : {"l1", "h2"}
+    norm : {"l1", "h2", "hankel"}
     input_bound : float
-        The input's bound (``"l1"``) or scale (``"h2"``).
+        The input's bound (``"l1"``, ``"hankel"``) or scale (``"h2"``).
     rtol : float
         ``"l1"``: the impulse response is integrated until it has decayed below
         ``rtol`` of its peak.
@@ -98,7 +104,7 @@ def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
     -------
     radii : (order,) ndarray
     """
-    check_choice(norm, ("l1", "h2"), "norm")
+    check_choice(norm, NORMS, "norm")
     if not system.is_stable:
         raise ValidationError(
             f"the {norm} norm of an unstable system's states is infinite (poles "
@@ -109,6 +115,26 @@ def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
     states = _state_system(system)
     if norm == "h2":
         radii = np.sqrt(np.diag(states.controllability_gramian()))
+    elif norm == "hankel":
+        order, size_in = system.order, system.size_in
+        radii = np.array(
+            [
+                sum(
+                    2.0
+                    * np.sum(
+                        LinearSystem.from_ss(
+                            system.A,
+                            system.B[:, j : j + 1],
+                            np.eye(order)[i : i + 1],
+                            np.zeros((1, 1)),
+                            dt=system.dt,
+                        ).hankel_singular_values()
+                    )
+                    for j in range(size_in)
+                )
+                for i in range(order)
+            ]
+        )
     elif system.analog:
         # sample finely against the fastest pole, long enough for the slowest
         rates = np.abs(system.poles.real)
@@ -154,11 +180,12 @@ class LinearNetwork(nengo.Network):
         stable minimal systems only). ``"identity"``: the state as given.
         ``"auto"``: balanced where possible, the identity otherwise (an
         integrator or an undamped oscillator is not stable).
-    radii : "auto", "l1", "h2", float or array_like
+    radii : "auto", "l1", "h2", "hankel", float or array_like
         Radius of each realized state. ``"auto"`` measures it (`measure_radii`)
-        for ``input_process``; ``"l1"`` and ``"h2"`` compute it from the norms of
-        the states' impulse responses (`norm_radii`, stable systems only): the
-        worst case for inputs within [-1, 1], or the RMS under white noise.
+        for ``input_process``; ``"l1"``, ``"h2"`` and ``"hankel"`` compute it
+        from the norms of the states' impulse responses (`norm_radii`, stable
+        systems only): the worst case for inputs within [-1, 1], the RMS under
+        white noise, or a bound on the worst case from the Gramians.
     input_process : nengo.Process, optional
         The expected input (default `default_process`).
     neuron_type, max_rates, intercepts : optional
@@ -275,7 +302,7 @@ class LinearNetwork(nengo.Network):
 
         realized = self._realize(system, realizer)
         if isinstance(radii, str):
-            check_choice(radii, ("auto", "l1", "h2"), "radii", obj=self)
+            check_choice(radii, ("auto",) + NORMS, "radii", obj=self)
             if radii == "auto":
                 radii = measure_radii(realized, input_process, dt=self.dt)
             else:
