@@ -4,11 +4,18 @@ The thesis' delay protocol (`nengo_lmu.analysis.delay.thesis_trial`: order 3,
 theta 0.1 s, its 10 inputs of 2 s, 3 Hz, RMS 1, a new draw of neurons per
 trial) with the LMU memory wired for each simulator
 (`nengo_lmu.loihi.loihi_memory`: ``LMUMemory(target="loihi")`` on
-nengo_loihi's emulator, the same network wired for Nengo on nengo.Simulator),
-for m neurons. Prints the mean of each metric (the thesis' and ours) per m, and
-the log-log slope of the thesis metric from the smallest to the largest m for
-both simulators (least squares over all m); writes
-benchmarks/results/loihi/scaling.csv and scaling.png.
+nengo_loihi's emulator, the same network wired for Nengo on nengo.Simulator:
+pools of at most 128 neurons per state, more neurons forming independent
+copies), for m neurons. Trial k runs the same input and neuron seed on both
+simulators.
+
+Prints the mean of each metric (the thesis' and ours) per m with a bootstrap
+95 % interval, and the log-log slope of the thesis metric over all m for both
+simulators and their difference (emulator minus reference), each with a
+bootstrap 95 % interval (trials resampled at each m, the same trials for both
+simulators). Writes benchmarks/results/loihi/scaling_trials.csv (one row per
+trial; a rerun skips the trials already there, so an interrupted run resumes),
+scaling.json (the summary) and scaling.png.
 
 Usage::
 
@@ -17,6 +24,7 @@ Usage::
 
 import argparse
 import csv
+import json
 import os
 import time
 import warnings
@@ -24,18 +32,70 @@ import warnings
 import numpy as np
 
 from nengo_lmu.analysis.delay import thesis_trial
+from nengo_lmu.analysis.metrics import bootstrap_interval
 
 VARIANTS = [
     ("reference", "nengo"),
     ("emulator", "nengo_loihi"),
 ]
+FIELDS = ["simulator", "n_neurons", "trial", "thesis_nrmse", "nrmse", "wall_s"]
 # Voelker (2019), 384 neurons, thesis metric: Loihi emulator [0.145, 0.151]
 THESIS_EMULATOR = (0.145, 0.151)
+# issue 12: the emulator's slope within 0.1 of the reference's
+SLOPE_TOLERANCE = 0.1
 
 
-def loglog_slope(neurons, errors):
-    """Least-squares slope of log(error) against log(neurons)."""
-    return float(np.polyfit(np.log(neurons), np.log(errors), 1)[0])
+def slopes(neurons, errors):
+    """Least-squares slope of log(mean error) against log(neurons).
+
+    ``errors`` is (n_boot, len(neurons)) or (len(neurons),) of mean errors."""
+    x = np.log(np.asarray(neurons, dtype=float))
+    y = np.log(np.atleast_2d(errors))
+    x = x - x.mean()
+    return (y - y.mean(axis=1, keepdims=True)) @ x / (x @ x)
+
+
+def slope_intervals(neurons, values, n_boot=2000, seed=0):
+    """Slopes per simulator and their difference, with bootstrap 95 % intervals.
+
+    ``values[name][m]`` holds the thesis metric per trial (trial order, the
+    same trials for every simulator): each resample draws trials at each m with
+    replacement, the same draw for both simulators (trial k shares its input
+    and neuron seed), so the difference's interval keeps that pairing."""
+    rng = np.random.RandomState(seed)
+    boot = {name: np.empty((n_boot, len(neurons))) for name in values}
+    point = {}
+    for k, m in enumerate(neurons):
+        n_trials = min(len(values[name][m]) for name in values)
+        picks = rng.randint(n_trials, size=(n_boot, n_trials))
+        for name in values:
+            v = np.asarray(values[name][m][:n_trials])
+            boot[name][:, k] = v[picks].mean(axis=1)
+    result = {}
+    for name in values:
+        means = [np.mean(values[name][m]) for m in neurons]
+        point[name] = slopes(neurons, means)[0]
+        low, high = np.percentile(slopes(neurons, boot[name]), [2.5, 97.5])
+        result[name] = (float(point[name]), float(low), float(high))
+    diff = slopes(neurons, boot["emulator"]) - slopes(neurons, boot["reference"])
+    low, high = np.percentile(diff, [2.5, 97.5])
+    result["difference"] = (
+        float(point["emulator"] - point["reference"]),
+        float(low),
+        float(high),
+    )
+    return result
+
+
+def read_trials(path):
+    """The trials already in ``path``: {(simulator, n_neurons, trial): row}."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as f:
+        return {
+            (r["simulator"], int(r["n_neurons"]), int(r["trial"])): r
+            for r in csv.DictReader(f)
+        }
 
 
 def main():
@@ -50,82 +110,129 @@ def main():
     warnings.simplefilter("ignore")
     neurons = [int(n) for n in args.neurons.split(",")]
     os.makedirs(args.out, exist_ok=True)
-    rows = []
+    trials_path = os.path.join(args.out, "scaling_trials.csv")
+    done = read_trials(trials_path)
+    new_file = not os.path.exists(trials_path)
+    with open(trials_path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIELDS)
+        if new_file:
+            writer.writeheader()
+        for n in neurons:
+            for k in range(args.trials):
+                for name, simulator in VARIANTS:
+                    if (name, n, k) in done:
+                        continue
+                    t0 = time.perf_counter()
+                    r = thesis_trial(k, "loihi", simulator, seed=args.seed, n_neurons=n)
+                    row = {
+                        "simulator": name,
+                        "n_neurons": n,
+                        "trial": k,
+                        "thesis_nrmse": r["thesis_nrmse"],
+                        "nrmse": r["nrmse"],
+                        "wall_s": time.perf_counter() - t0,
+                    }
+                    writer.writerow(row)
+                    f.flush()
+                    done[(name, n, k)] = row
+                    print(
+                        f"{name:>9} {n:>5} neurons, trial {k:>2}: thesis "
+                        f"{r['thesis_nrmse']:.4f}, ours {r['nrmse']:.4f} "
+                        f"({row['wall_s']:.0f} s)",
+                        flush=True,
+                    )
+
+    values = {name: {} for name, _ in VARIANTS}
+    summary = {"neurons": neurons, "trials": args.trials, "seed": args.seed, "by_m": []}
     print(
-        f"{'neurons':>8}"
-        + "".join(f"{name + ' thesis':>18}{'ours':>8}{'s':>6}" for name, _ in VARIANTS)
+        f"\n{'neurons':>8}"
+        + "".join(
+            f"{name + ' thesis':>30}{'ours':>8}{'s/trial':>9}" for name, _ in VARIANTS
+        )
     )
     for n in neurons:
         line = f"{n:>8}"
-        for name, simulator in VARIANTS:
-            t0 = time.perf_counter()
-            results = [
-                thesis_trial(k, "loihi", simulator, seed=args.seed, n_neurons=n)
-                for k in range(args.trials)
-            ]
-            wall = time.perf_counter() - t0
-            thesis = [r["thesis_nrmse"] for r in results]
-            ours = [r["nrmse"] for r in results]
-            rows.append(
+        for name, _ in VARIANTS:
+            rows = [done[(name, n, k)] for k in range(args.trials)]
+            thesis = [float(r["thesis_nrmse"]) for r in rows]
+            ours = [float(r["nrmse"]) for r in rows]
+            wall = float(np.mean([float(r["wall_s"]) for r in rows]))
+            values[name][n] = thesis
+            mean, low, high = bootstrap_interval(thesis)
+            summary["by_m"].append(
                 {
                     "simulator": name,
                     "n_neurons": n,
-                    "trials": args.trials,
-                    "thesis_nrmse": np.mean(thesis),
-                    "thesis_nrmse_std": np.std(thesis),
-                    "nrmse": np.mean(ours),
-                    "wall_s": wall,
+                    "thesis_nrmse": mean,
+                    "thesis_nrmse_low": low,
+                    "thesis_nrmse_high": high,
+                    "nrmse": float(np.mean(ours)),
+                    "wall_s_per_trial": wall,
                 }
             )
-            line += f"{np.mean(thesis):>18.4f}{np.mean(ours):>8.4f}{wall:>6.0f}"
-        print(line, flush=True)
-    slopes = {}
-    for name, _ in VARIANTS:
-        rs = [r for r in rows if r["simulator"] == name]
-        slopes[name] = loglog_slope(
-            [r["n_neurons"] for r in rs], [r["thesis_nrmse"] for r in rs]
-        )
+            interval = f"{mean:>12.4f} [{low:.4f}, {high:.4f}]"
+            line += f"{interval}{np.mean(ours):>8.4f}{wall:>9.1f}"
+        print(line)
+    fits = slope_intervals(neurons, values)
+    summary["slopes"] = {
+        name: dict(zip(("slope", "low", "high"), fit)) for name, fit in fits.items()
+    }
+    diff, low, high = fits["difference"]
+    summary["target"] = {
+        "tolerance": SLOPE_TOLERANCE,
+        "met": abs(diff) <= SLOPE_TOLERANCE,
+        "met_whole_interval": max(abs(low), abs(high)) <= SLOPE_TOLERANCE,
+    }
     print(
-        f"log-log slope of the thesis metric, {neurons[0]} -> {neurons[-1]} neurons: "
-        + ", ".join(f"{name} {slope:+.3f}" for name, slope in slopes.items())
-        + f" (difference {slopes['emulator'] - slopes['reference']:+.3f}; "
-        "1 / sqrt(m) is -0.5)"
+        f"\nlog-log slope of the thesis metric, {neurons[0]} -> {neurons[-1]} neurons "
+        f"(bootstrap 95 % intervals; 1 / sqrt(m) is -0.5):"
     )
-    with open(os.path.join(args.out, "scaling.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    import matplotlib
+    for name, (slope, low, high) in fits.items():
+        print(f"  {name:>10}: {slope:+.3f} [{low:+.3f}, {high:+.3f}]")
+    print(
+        f"target |emulator - reference| <= {SLOPE_TOLERANCE}: "
+        f"{'met' if summary['target']['met'] else 'not met'}"
+        f"{' (whole interval)' if summary['target']['met_whole_interval'] else ''}"
+    )
+    with open(os.path.join(args.out, "scaling.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+
+    import matplotlib  # pylint: disable=import-outside-toplevel
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for name, _ in VARIANTS:
-        rs = [r for r in rows if r["simulator"] == name]
-        ax.loglog(
-            [r["n_neurons"] for r in rs],
-            [r["thesis_nrmse"] for r in rs],
-            "o-",
-            label=f"{name} (slope {slopes[name]:+.2f})",
+        rs = [r for r in summary["by_m"] if r["simulator"] == name]
+        m = [r["n_neurons"] for r in rs]
+        mean = np.array([r["thesis_nrmse"] for r in rs])
+        err = [
+            mean - [r["thesis_nrmse_low"] for r in rs],
+            [r["thesis_nrmse_high"] for r in rs] - mean,
+        ]
+        slope, low, high = fits[name]
+        ax.errorbar(
+            m,
+            mean,
+            yerr=err,
+            fmt="o-",
+            capsize=3,
+            label=f"{name} (slope {slope:+.2f} [{low:+.2f}, {high:+.2f}])",
         )
     m = np.array(neurons, dtype=float)
-    first = [r for r in rows if r["simulator"] == "reference"][0]
-    ax.loglog(
-        m,
-        first["thesis_nrmse"] * np.sqrt(m[0] / m),
-        "k:",
-        lw=1,
-        label=r"$\propto 1/\sqrt{m}$",
-    )
+    first = summary["by_m"][0]["thesis_nrmse"]
+    ax.plot(m, first * np.sqrt(m[0] / m), "k:", lw=1, label=r"$\propto 1/\sqrt{m}$")
     ax.axhspan(*THESIS_EMULATOR, color="0.85", label="thesis, emulator (384)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("neurons m")
     ax.set_ylabel("NRMSE (thesis metric)")
     ax.set_title("LMUMemory (order 3, theta 0.1 s): nengo vs Loihi emulator")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, "scaling.png"), dpi=120)
-    print(f"wrote {args.out}/scaling.png and scaling.csv")
+    print(f"wrote {args.out}/scaling_trials.csv, scaling.json and scaling.png")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from nengo_lmu.networks import LMUMemory
 from nengo_lmu.networks.layouts import (
     LOIHI_INTERCEPTS,
     LOIHI_MAX_RATES,
+    LOIHI_POOL_SIZE,
     ON_CHIP_NEURON_TYPES,
     TARGETS,
     check_on_chip_neuron_type,
@@ -94,6 +95,7 @@ def loihi_memory(
         kwargs.setdefault("recurrent", "weights")
         kwargs.setdefault("max_rates", LOIHI_MAX_RATES)
         kwargs.setdefault("intercepts", LOIHI_INTERCEPTS)
+        kwargs.setdefault("pool_size", LOIHI_POOL_SIZE)
     return LMUMemory(
         order,
         theta,

@@ -410,3 +410,108 @@ def test_chip_memory_is_the_loihi_wiring():
     assert not [c for c in into if c.pre_obj is weights.state]
     with pytest.raises(ValidationError, match="needs layout 'ensemble' or"):
         LMUMemory(3, 0.1, 300, layout="subpopulations", recurrent="weights")
+
+
+def _recurrent_weight_exponents(n_neurons):
+    """nengo_loihi's weight exponent of each recurrent synapse of a
+    ``target="loihi"`` memory of ``n_neurons`` (the thesis' input process)."""
+    process = nengo.processes.WhiteSignal(2.0, high=3, rms=1.0, y0=0, seed=1)
+    with nengo.Network(seed=0) as net:
+        u = nengo.Node(process)
+        memory = loihi.loihi_memory(3, 0.1, n_neurons, input_process=process)
+        nengo.Connection(u, memory.input, synapse=None)
+    with _quiet(), nengo_loihi.Simulator(net, progress_bar=False) as sim:
+        sim.run(0.005)
+    pool = memory.pool_size
+    exponents = [
+        s.synapse_cfg.weight_exp
+        for block in sim.model.blocks
+        for s in block.synapses
+        if s.n_axons == pool
+    ]
+    return memory, exponents
+
+
+def test_loihi_memory_scales_by_independent_copies():
+    """1,536 neurons wired for Loihi form 4 independent copies of 3 pools of
+    `LOIHI_POOL_SIZE` (128) neurons, each copy's 9 recurrent weight connections
+    within it and the decoded state the copies' average. It builds and runs on
+    the emulator (one pool of 512 per state overflowed a core's synapse memory:
+    1,082,752 bits of 1,048,576), and its recurrent synapses keep the weights'
+    precision of 384 neurons: mean weight exponent measured -2.14 against -2.11
+    (one pool of 256 per state at 768 neurons: -2.56; each doubling of a pool
+    halves its weights against the host input's, which set the core's scale).
+    Asserted: within 0.25 of 384's."""
+    from nengo_lmu.networks.layouts import LOIHI_POOL_SIZE
+
+    memory, exponents = _recurrent_weight_exponents(1536)
+    _, reference = _recurrent_weight_exponents(384)
+    pools = memory.all_ensembles
+    assert memory.pool_size == LOIHI_POOL_SIZE == 128
+    assert [e.n_neurons for e in pools] == [128] * 12
+    recurrent = [c for c in memory.all_connections if c.pre_obj in pools]
+    recurrent = [c for c in recurrent if c.post_obj in pools]
+    assert len(recurrent) == 4 * 9
+    # connections stay within a copy (pools 3c .. 3c + 2)
+    assert all(
+        pools.index(c.pre_obj) // 3 == pools.index(c.post_obj) // 3 for c in recurrent
+    )
+    decodes = [c for c in memory.all_connections if c.post_obj is memory.state]
+    assert len(decodes) == 12
+    assert all(np.allclose(c.transform.init, 0.25) for c in decodes)
+    assert len(exponents) == len(recurrent) and len(reference) == 9
+    assert abs(np.mean(exponents) - np.mean(reference)) < 0.25, (
+        np.mean(exponents),
+        np.mean(reference),
+    )
+
+
+def test_copies_match_one_pool_per_state_on_nengo():
+    """On nengo.Simulator, copies of 128 neurons per state are as accurate as one
+    pool per state (thesis protocol, trial 0, thesis metric: 768 neurons
+    measured 0.0441 and 0.0423; 1,536: 0.0353 and 0.0358). Asserted at 768:
+    within 1.15x, and the 384-neuron memory has no copies (unchanged)."""
+    copies = measure_delay_trial(
+        seed=0,
+        simulator="nengo",
+        duration=2.0,
+        input_rms=1.0,
+        n_neurons=768,
+        variant="loihi",
+        input_seed=1,
+    )
+    factory = lambda o, t, n, dt, p: loihi.loihi_memory(  # noqa: E731
+        o, t, n, dt, p, target="nengo", pool_size=None
+    )
+    single = measure_delay_trial(
+        seed=0,
+        simulator="nengo",
+        duration=2.0,
+        input_rms=1.0,
+        n_neurons=768,
+        memory_factory=factory,
+        input_seed=1,
+    )
+    assert copies["thesis_nrmse"] < 1.15 * single["thesis_nrmse"], (copies, single)
+    small = loihi.loihi_memory(3, 0.1, 384)
+    assert [e.label for e in small.all_ensembles] == [
+        "memory[0][0]",
+        "memory[0][1]",
+        "memory[0][2]",
+    ]
+    with pytest.raises(ValidationError, match="pool_size=64 needs layout"):
+        LMUMemory(3, 0.1, 384, layout="ensemble", pool_size=64)
+
+
+@pytest.mark.slow
+def test_copies_on_emulator_track_nengo():
+    """1,536 neurons on the emulator: thesis protocol, trial 0, thesis metric,
+    measured 0.0354 (nengo.Simulator, the same network: 0.0353; 384 neurons:
+    0.058 and 0.052). Asserted: within 1.3x of Nengo's (the issue's target at
+    384) and below 384's 0.058 (error falls with m). About 30 s."""
+    from nengo_lmu.analysis.delay import thesis_trial
+
+    emulator = thesis_trial(0, "loihi", "nengo_loihi", n_neurons=1536)
+    reference = thesis_trial(0, "loihi", "nengo", n_neurons=1536)
+    assert emulator["thesis_nrmse"] < 1.3 * reference["thesis_nrmse"]
+    assert emulator["thesis_nrmse"] < 0.058

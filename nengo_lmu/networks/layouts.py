@@ -24,7 +24,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import BuildError, ValidationError
 
-from nengo_lmu._validation import check_positive
+from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.networks.subpopulations import (
     DEFAULT_GROUP_SIZE,
     SubpopulationEncoders,
@@ -46,6 +46,13 @@ LOIHI_INTERCEPTS = nengo.dists.Uniform(-1, 0.5)
 # on/off input neurons (OnOffDecodeNeurons, is_input=True) that fire at most
 # once per step, i.e. at the value 1; beyond it they saturate.
 LOIHI_INPUT_RANGE = 1.0
+# Neurons per state in one pool of a Loihi-wired per-dimension memory (the
+# thesis' 128, Voelker 2019); more neurons form independent copies. A pool's
+# neuron-to-neuron weights scale as 1 / (pool neurons), and nengo_loihi gives
+# every synapse of a core 8 bits below the largest weight there (the host
+# input's, which does not shrink with the pool): at 512 neurons per state the
+# recurrent weights kept 3 of them (weight_exp -6 against the block's -1).
+LOIHI_POOL_SIZE = 128
 # Neuron types nengo_loihi runs on chip.
 ON_CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
 
@@ -221,6 +228,28 @@ def loihi_wiring(
     return layout, recurrent, max_rates, intercepts
 
 
+def check_pool_size(network, pool_size, layout, recurrent):
+    """``pool_size`` as `build_state` takes it, checked: ``"auto"`` is
+    `LOIHI_POOL_SIZE` for ``target="loihi"`` and None (one pool per state)
+    otherwise; an int needs ``layout="per-dimension"`` and
+    ``recurrent="weights"``."""
+    if isinstance(pool_size, str):
+        check_choice(pool_size, ("auto",), "pool_size", obj=network)
+        loihi = getattr(network, "target", "nengo") == "loihi"
+        return LOIHI_POOL_SIZE if loihi and layout == "per-dimension" else None
+    if pool_size is None:
+        return None
+    pool_size = check_order(pool_size, obj=network, attr="pool_size")
+    if layout != "per-dimension" or recurrent != "weights":
+        raise ValidationError(
+            f"pool_size={pool_size} needs layout='per-dimension' and "
+            f"recurrent='weights'; got layout={layout!r}, recurrent={recurrent!r}",
+            attr="pool_size",
+            obj=network,
+        )
+    return pool_size
+
+
 def input_splits(input_transform, peak, limit=LOIHI_INPUT_RANGE):
     """How many equal connections carry ``input_transform @ u`` with each within
     ``+-limit`` for ``|u| <= peak``: ``ceil(peak * max_i sum_j |B_ij| / limit)``."""
@@ -248,6 +277,7 @@ def build_state(
     recurrent="decoded",
     input_synapse="connection",
     input_peak=None,
+    pool_size=None,
 ):
     """Neurons that represent the state of ``x <- synapse(A_H x + B_H u)``.
 
@@ -300,6 +330,14 @@ def build_state(
         connection is split into `input_splits` equal ones, so that each carries
         values within `LOIHI_INPUT_RANGE` (nengo_loihi's input neurons saturate
         beyond it).
+    pool_size : int, optional
+        ``"per-dimension"`` with ``recurrent="weights"`` only: the most neurons
+        per state in one pool. More neurons form independent copies of the
+        memory (each ``d`` pools of at most ``pool_size`` neurons, with its own
+        input connections and neuron-to-neuron recurrent weights within the
+        copy), whose decoded states are averaged. Keeps each neuron's synaptic
+        fan-in, and so each weight's size, independent of ``n_neurons`` (see
+        `loihi_wiring`). None: one pool per state.
 
     Returns
     -------
@@ -330,20 +368,26 @@ def build_state(
             )
         targets = [(ens, slice(None))]
     elif layout == "per-dimension":
-        sizes = [len(a) for a in np.array_split(np.arange(n_neurons), d)]
+        copies = 1 if pool_size is None else n_copies(n_neurons, d, pool_size)
         targets = []
-        for i, n_i in enumerate(sizes):
-            ens = nengo.Ensemble(n_i, 1, label=f"{label}[{i}]", **ens_kwargs)
-            nengo.Connection(ens, x[x_offset + i], synapse=None, **conn_kwargs)
-            for target, transform in readouts:
+        for c, n_c in enumerate(_split(n_neurons, copies)):
+            name = label if copies == 1 else f"{label}.copy{c}"
+            for i, n_i in enumerate(_split(n_c, d)):
+                ens = nengo.Ensemble(n_i, 1, label=f"{name}[{i}]", **ens_kwargs)
+                # the average of the copies' decoded states
+                scale = {} if copies == 1 else {"transform": 1.0 / copies}
                 nengo.Connection(
-                    ens,
-                    target,
-                    transform=np.asarray(transform)[:, i : i + 1],
-                    synapse=None,
-                    **conn_kwargs,
+                    ens, x[x_offset + i], synapse=None, **scale, **conn_kwargs
                 )
-            targets.append((ens, slice(i, i + 1)))
+                for target, transform in readouts:
+                    nengo.Connection(
+                        ens,
+                        target,
+                        transform=np.asarray(transform)[:, i : i + 1] / copies,
+                        synapse=None,
+                        **conn_kwargs,
+                    )
+                targets.append((ens, slice(i, i + 1)))
     elif layout == "subpopulations":
         ens, sub_solver = subpopulation_ensemble(
             n_neurons, d, group_size=subpopulation_size, label=label, **ens_kwargs
@@ -387,12 +431,14 @@ def build_state(
                 solver=nengo.solvers.LstsqL2(weights=True),
             )
         else:
-            for j, pre in enumerate(ensembles):
-                if recurrent_transform[i, j] != 0:
+            # pool i of copy c is fed by the d pools of copy c alone
+            copy = ensembles[i - i % d : i - i % d + d]
+            for j, pre in enumerate(copy):
+                if recurrent_transform[i % d, j] != 0:
                     nengo.Connection(
                         pre,
                         ens,
-                        transform=recurrent_transform[i : i + 1, j : j + 1],
+                        transform=recurrent_transform[i % d, j][None, None],
                         synapse=connection_synapse,
                         solver=nengo.solvers.LstsqL2(weights=True),
                     )
@@ -401,6 +447,17 @@ def build_state(
         for _ in range(splits):
             nengo.Connection(u, ens, transform=B_rows / splits, synapse=input_synapse)
     return ensembles, subpopulations
+
+
+def n_copies(n_neurons, dimensions, pool_size):
+    """Independent copies a per-dimension memory of ``n_neurons`` forms when no
+    pool may exceed ``pool_size`` neurons (``build_state``'s ``pool_size``)."""
+    return max(1, -(-n_neurons // (dimensions * pool_size)))
+
+
+def _split(n, parts):
+    """``n`` split into ``parts`` sizes as even as possible (larger first)."""
+    return [len(a) for a in np.array_split(np.arange(n), parts)]
 
 
 def build_for_nengo(build):

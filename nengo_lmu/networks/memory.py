@@ -16,6 +16,7 @@ from nengo_lmu.networks.layouts import (
     build_for_nengo,
     build_state,
     check_neurons_and_synapse,
+    check_pool_size,
     choose_layout,
     input_peak,
     loihi_wiring,
@@ -106,6 +107,15 @@ class LMUMemory(nengo.Network):
         intercepts U(-1, 0.5) unless given (overriding the config). Such a
         network is not for Nengo's simulators (its input would not be filtered):
         building it there is an error.
+    pool_size : "auto", int or None
+        ``layout="per-dimension"`` with ``recurrent="weights"``: the most
+        neurons per state in one pool; more neurons form independent copies of
+        the memory whose decoded states are averaged (each neuron's fan-in, and
+        so its weights' size and Loihi's 8-bit precision of them, does not
+        change with ``n_neurons``; see `nengo_lmu.networks.layouts.build_state`).
+        ``"auto"``: `nengo_lmu.networks.layouts.LOIHI_POOL_SIZE` (128, the
+        thesis' pools) for ``target="loihi"``, None (one pool per state)
+        otherwise.
 
     Attributes
     ----------
@@ -144,6 +154,7 @@ class LMUMemory(nengo.Network):
         connection_synapse="synapse",
         recurrent="auto",
         target="nengo",
+        pool_size="auto",
         label=None,
         seed=None,
         add_to_container=None,
@@ -184,6 +195,7 @@ class LMUMemory(nengo.Network):
 
         per_input = n_total // self.size_in
         self.layout = layout = choose_layout(layout, per_input, self.order)
+        self.pool_size = check_pool_size(self, pool_size, layout, recurrent)
         if self.recurrent == "weights" and layout == "subpopulations":
             raise ValidationError(
                 "recurrent='weights' needs layout 'ensemble' or 'per-dimension'; "
@@ -261,6 +273,7 @@ class LMUMemory(nengo.Network):
                     recurrent=recurrent,
                     input_synapse=input_synapse,
                     input_peak=peak,
+                    pool_size=self.pool_size,
                 )
                 self.subpopulations.extend(subpopulations)
 
