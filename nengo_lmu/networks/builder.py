@@ -7,6 +7,19 @@ from nengo.exceptions import BuildError
 from nengo_lmu.networks.subpopulations import fuse_subpopulation
 
 
+def check_simulator_dt(model, network):
+    """Raise a BuildError if ``network``'s discrete mapping was made for another
+    time step than the simulator's (``model.dt``), saying how to fix it."""
+    if network.mapping == "discrete" and not np.isclose(
+        model.dt, network.dt, rtol=1e-9, atol=0
+    ):
+        raise BuildError(
+            f"{network}: mapping='discrete' made its transforms for "
+            f"dt={network.dt:g}, but the simulator's dt is {model.dt:g}; construct "
+            f"it with dt={model.dt:g} (or use mapping='continuous')"
+        )
+
+
 def build_mapped_network(model, network, progress=None):
     """Nengo's network builder, after checking the network against the simulator.
 
@@ -20,14 +33,7 @@ def build_mapped_network(model, network, progress=None):
     ``subpopulations``: ensemble and decoding connection) gets the fused step
     (`fuse_subpopulation`) where the simulator is Nengo's reference one.
     """
-    if network.mapping == "discrete" and not np.isclose(
-        model.dt, network.dt, rtol=1e-9, atol=0
-    ):
-        raise BuildError(
-            f"{network}: mapping='discrete' made its transforms for "
-            f"dt={network.dt:g}, but the simulator's dt is {model.dt:g}; construct "
-            f"it with dt={model.dt:g} (or use mapping='continuous')"
-        )
+    check_simulator_dt(model, network)
     result = build_network(model, network, progress=progress)
     for ens, conn in getattr(network, "subpopulations", ()):
         fuse_subpopulation(model, ens, conn)

@@ -25,6 +25,7 @@ import numpy as np
 from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
+from nengo_lmu.networks.builder import check_simulator_dt
 from nengo_lmu.networks.subpopulations import (
     DEFAULT_GROUP_SIZE,
     SubpopulationEncoders,
@@ -507,14 +508,7 @@ def build_on_loihi(model, network, **kwargs):
         build_network,
     )
 
-    if network.mapping == "discrete" and not np.isclose(
-        model.dt, network.dt, rtol=1e-9, atol=0
-    ):
-        raise BuildError(
-            f"{network}: mapping='discrete' made its transforms for "
-            f"dt={network.dt:g}, but the simulator's dt is {model.dt:g}; construct "
-            f"it with dt={model.dt:g} (or use mapping='continuous')"
-        )
+    check_simulator_dt(model, network)
     if getattr(network, "target", "nengo") != "loihi":
         for conn, transform, pre, solver in _decoded_recurrences(network):
             on_chip = _on_chip(model, network, pre) and _on_chip(
