@@ -337,9 +337,9 @@ class FusedState:
 class SimSubpopulation(Operator):
     """One step of a sub-population ensemble: encode, rate, spike, decode.
 
-    Replaces, on Nengo's reference simulator, the encoding `~nengo.builder.
-    operator.DotInc`, the `~nengo.builder.neurons.SimNeurons` operator(s) and the
-    decoding product of a sub-population ensemble (`fuse_subpopulation`).
+    Replaces, on Nengo's reference simulator, the encoding product (a
+    ``DotInc``), the ``SimNeurons`` operator(s) and the decoding product of a
+    sub-population ensemble (`fuse_subpopulation`).
 
     Reads the decoded input ``x`` (and ``base``, the bias plus direct neuron
     input, when other connections feed the neurons), sets the neurons' output and
