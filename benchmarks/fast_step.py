@@ -268,7 +268,7 @@ def main():
         f"LIF-rate, {DURATION} s at dt = {DT * 1e3:g} ms; one fresh process each"
     )
     # compile (and cache on disk) the kernels once, so no build time below
-    # includes numba's compilation (a first run on a new machine pays ~20 s)
+    # includes numba's compilation (a first run on a new machine pays up to 30 s)
     run_child(__file__, "ours", 1000, args.timeout)
     for m in neurons:
         for kind in kinds:
