@@ -374,3 +374,31 @@ def test_radius_trials_of_a_seeded_process_differ():
     one = realization.state_radii(process, n_trials=1)
     five = realization.state_radii(process, n_trials=5)
     assert np.all(five >= one) and np.any(five > one)
+
+
+def test_ball_radii_keep_the_state_vector_in_the_unit_ball():
+    """radii with ball=True: the scaled state vector's largest Euclidean norm over
+    the same input draws is 1 (to 1e-9), computed here independently from the
+    states filtered by scipy.signal.lsim; per-state radii leave the ball."""
+    import scipy.signal
+
+    from nengo_lmu.systems import lmu_matrices, run_process
+
+    order, theta, dt = 4, 0.5, 0.001
+    real = realize(order, theta, "legendre")
+    box = real.state_radii(dt=dt, n_trials=2)
+    ball = real.state_radii(dt=dt, n_trials=2, ball=True)
+    A, B = lmu_matrices(order, theta)
+    D = np.zeros((order, 1))
+    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.eye(order), D), dt)
+    n_steps = int(np.ceil(20 * theta / dt))
+    peak = 0.0
+    for k in range(2):
+        u = run_process(
+            default_input_process(theta), n_steps, dt, np.random.RandomState(k)
+        )[:, 0]
+        _, _, x = scipy.signal.dlsim((Ad, Bd, np.eye(order), D, dt), u)
+        x = real.from_legendre(np.vstack([np.zeros((1, order)), x[:-1]]))
+        peak = max(peak, np.max(np.linalg.norm(x / ball, axis=1)))
+        assert np.max(np.linalg.norm(x / box, axis=1)) > 1.05
+    assert np.isclose(peak, 1.0, rtol=1e-6)

