@@ -26,7 +26,7 @@ Usage::
 The default of 1 epoch comes from the time one takes here (2-core CPU machine, no
 GPU, one TensorFlow thread, measured in these runs): keras-lmu about 450 s per
 epoch of 4,000 digits (its hidden recurrence runs step by step in a Keras RNN, about
-10 s per batch of 100), ours 39 to 68 s, so 3 seeds of both models take about 25
+10 s per batch of 100), ours 39 to 83 s, so 3 seeds of both models take about 25
 minutes per task. On a machine with a GPU, TensorFlow places both models there.
 """
 
