@@ -129,6 +129,24 @@ def _rate_parameters(neuron_type):
     return None
 
 
+def solver_rate_parameters(neuron_type):
+    """(rate_kind, tau_rc, tau_ref, amplitude) with which the kernels compute
+    ``neuron_type.rates`` (the rates Nengo's solvers decode), or None."""
+    t = type(neuron_type)
+    if t in (nengo.PoissonSpiking, nengo.RegularSpiking):
+        return _rate_parameters(neuron_type.base_type)
+    if t is nengo.LIF:
+        return (
+            _kernels.LIF_RATE,
+            neuron_type.tau_rc,
+            neuron_type.tau_ref,
+            neuron_type.amplitude,
+        )
+    if t is nengo.SpikingRectifiedLinear:
+        return (_kernels.RELU_RATE, 1.0, 0.0, neuron_type.amplitude)
+    return _rate_parameters(neuron_type)
+
+
 def fused_parameters(neuron_type):
     """How `SimSubpopulation` runs ``neuron_type``, or None if it cannot.
 
@@ -137,29 +155,22 @@ def fused_parameters(neuron_type):
     dict or None
         ``rate_kind``, ``spike_kind`` and the constants of both.
     """
-    t = type(neuron_type)
-    spike_amplitude, min_voltage = 1.0, 0.0
-    if t is nengo.LIF:
-        rate = (
-            _kernels.LIF_RATE,
-            neuron_type.tau_rc,
-            neuron_type.tau_ref,
-            neuron_type.amplitude,
-        )
-        spike, spike_amplitude = _kernels.LIF, neuron_type.amplitude
-        min_voltage = neuron_type.min_voltage
-    elif t is nengo.SpikingRectifiedLinear:
-        rate = (_kernels.RELU_RATE, 1.0, 0.0, 1.0)
-        spike, spike_amplitude = _kernels.REGULAR, neuron_type.amplitude
-    elif t in (nengo.PoissonSpiking, nengo.RegularSpiking):
-        rate = _rate_parameters(neuron_type.base_type)
-        spike = _kernels.POISSON if t is nengo.PoissonSpiking else _kernels.REGULAR
-        spike_amplitude = neuron_type.amplitude
-    else:
-        rate, spike = _rate_parameters(neuron_type), _kernels.RATE
+    rate = solver_rate_parameters(neuron_type)
     if rate is None:
         return None
     rate_kind, tau_rc, tau_ref, rate_amplitude = rate
+    t = type(neuron_type)
+    spike, spike_amplitude, min_voltage = _kernels.RATE, 1.0, 0.0
+    if t is nengo.LIF:
+        spike, spike_amplitude = _kernels.LIF, neuron_type.amplitude
+        min_voltage = neuron_type.min_voltage
+    elif t is nengo.SpikingRectifiedLinear:
+        # integrates max(J, 0); the amplitude scales the spikes
+        spike, spike_amplitude = _kernels.REGULAR, neuron_type.amplitude
+        rate_amplitude = 1.0
+    elif t in (nengo.PoissonSpiking, nengo.RegularSpiking):
+        spike = _kernels.POISSON if t is nengo.PoissonSpiking else _kernels.REGULAR
+        spike_amplitude = neuron_type.amplitude
     return {
         "rate_kind": rate_kind,
         "spike_kind": spike,
@@ -180,12 +191,7 @@ def solve_groups(neuron_type, gain, bias, signs, groups, t, reg, chunk_neurons):
     """
     n = gain.shape[0]
     decoders = np.empty(n)
-    rate = _rate_parameters(getattr(neuron_type, "base_type", neuron_type))
-    if isinstance(neuron_type, nengo.SpikingRectifiedLinear):
-        rate = (_kernels.RELU_RATE, 1.0, 0.0, neuron_type.amplitude)
-    elif type(neuron_type) is nengo.LIF:  # noqa: E721
-        rate = _rate_parameters(nengo.LIFRate(neuron_type.tau_rc, neuron_type.tau_ref))
-        rate = rate[:3] + (neuron_type.amplitude,)
+    rate = solver_rate_parameters(neuron_type)
     sizes = np.array([len(g) for g in groups])
     for size in np.unique(sizes):
         same = [g for g, s in zip(groups, sizes) if s == size]
@@ -399,9 +405,9 @@ def fuse_subpopulation(model, ens, decode_conn=None):
     bool
         Whether the ensemble was fused.
     """
-    params = fused_parameters(ens.neuron_type)
     if not FUSE:
         return False
+    params = fused_parameters(ens.neuron_type)
     if type(model.builder) is not Builder or params is None or ens.noise is not None:
         return False
     neurons = ens.neurons
