@@ -37,7 +37,6 @@ except ImportError:  # pragma: no cover
 LIF_RATE, RELU_RATE = 0, 1
 # spike kinds
 RATE, POISSON, REGULAR, LIF = 0, 1, 2, 3
-SPIKE_KINDS = {"rate": RATE, "poisson": POISSON, "regular": REGULAR, "lif": LIF}
 
 # From this many neurons on, the step runs on all cores (below, starting the
 # threads costs more than it saves).

@@ -306,7 +306,7 @@ def build_subpopulation_solver(model, solver, conn, rng):
     decoders = np.zeros((ens.dimensions, ens.n_neurons))
     decoders[dims, np.arange(ens.n_neurons)] = dec * weights * ens.radius
     decoders = decoders[conn.pre_slice]
-    info = {"groups": len(groups), "nonzero_decoders": dec * weights * ens.radius}
+    info = {"groups": len(groups)}
     return diagonal_eval_points(ens.dimensions, len(t)), decoders, info
 
 
