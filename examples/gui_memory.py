@@ -44,7 +44,7 @@ model = nengo.Network(label="LMU delay line", seed=0)
 with model:
     u = nengo.Node(process, label="input u(t)")
 
-    # radii are measured for the input the memory will actually see
+    # radii are set for the input the memory will actually see
     memory = LMUMemory(
         order=ORDER,
         theta=THETA,

@@ -20,7 +20,7 @@ from nengo_lmu.networks.layouts import (
     build_state,
     subpopulation_ensemble,
 )
-from nengo_lmu.networks.linear import LinearNetwork, measure_radii, norm_radii
+from nengo_lmu.networks.linear import LinearNetwork
 from nengo_lmu.networks.memory import (
     LMUMemory,
     RollingWindow,
@@ -44,8 +44,6 @@ __all__ = [
     "build_mapped_network",
     "build_state",
     "is_linear",
-    "measure_radii",
-    "norm_radii",
     "SimSubpopulation",
     "SubpopulationEncoders",
     "SubpopulationSolver",

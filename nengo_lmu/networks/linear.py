@@ -11,144 +11,30 @@ from nengo_lmu.networks.builder import build_mapped_network
 from nengo_lmu.networks.layouts import (
     DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
+    RECURRENT,
     TARGETS,
     build_for_nengo,
     build_state,
     check_neurons_and_synapse,
+    check_pool_size,
     choose_layout,
     input_peak,
     loihi_wiring,
     minimum_neurons,
     register_loihi_builder,
 )
-from nengo_lmu.systems import LinearSystem, run_process
+from nengo_lmu.systems import LinearSystem
+from nengo_lmu.systems.radii import NORMS, measure_radii, norm_radii, process_radii
 
 REALIZERS = ("auto", "identity", "balanced")
-# The radii `norm_radii` computes without simulating.
-NORMS = ("l1", "h2", "hankel")
-# Trials of the input process used to measure radii (each with its own seed): the
-# largest value each state reaches over all of them is its radius.
-RADIUS_TRIALS = 3
+# How `LinearNetwork` sets the radii from the input process, besides the norms.
+PROCESS_RADII = ("auto", "measured", "ball")
 
 
 def default_process():
-    """The input assumed when measuring radii: 5 Hz band-limited white noise of
-    RMS 0.5 starting at 0, 10 s per trial."""
+    """The input assumed by `LinearNetwork` for its radii: 5 Hz band-limited white
+    noise of RMS 0.5 starting at 0, with a 10 s period."""
     return nengo.processes.WhiteSignal(period=10.0, high=5.0, rms=0.5, y0=0.0)
-
-
-def measure_radii(
-    system, process=None, dt=0.001, trials=RADIUS_TRIALS, duration=10.0, seed=0
-):
-    """The largest absolute value each state of ``system`` reaches for ``process``.
-
-    Simulates the system exactly (`LinearSystem.filter`) on ``trials`` runs of
-    ``duration`` seconds of the process, each drawn with its own seed (``seed``,
-    ``seed + 1``, ...).
-
-    Returns
-    -------
-    radii : (order,) ndarray
-        Positive (a state that never moves gets radius 1).
-    """
-    process = default_process() if process is None else process
-    states = _state_system(system)
-    n_steps = int(round(duration / dt))
-    peak = np.zeros(system.order)
-    for trial in range(trials):
-        u = run_process(
-            process, n_steps, dt, np.random.RandomState(seed + trial), d=system.size_in
-        )
-        x = states.filter(u, dt=None if states.dt is not None else dt)
-        peak = np.maximum(peak, np.max(np.abs(x), axis=0))
-    return np.where(peak > 0, peak, 1.0)
-
-
-def _state_system(system):
-    """The system whose outputs are its states (``C = I``, ``D = 0``)."""
-    return LinearSystem.from_ss(
-        system.A,
-        system.B,
-        np.eye(system.order),
-        np.zeros((system.order, system.size_in)),
-        dt=system.dt,
-    )
-
-
-def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
-    """Radii of the states from norms of their impulse responses (no simulation).
-
-    ``"l1"``: the largest ``|x_i|`` any input with ``|u_j| <= input_bound`` can
-    drive state ``i`` to, ``input_bound * sum_j integral |h_ij(t)| dt``; a
-    guarantee, so the neurons never saturate, at the cost of resolution for
-    typical inputs. ``"h2"``: the state's RMS under unit-intensity white noise on
-    every input, ``sqrt(W_c[i, i])`` (the controllability Gramian's diagonal),
-    times ``input_bound``: typical, not worst-case, values. ``"hankel"``: twice the
-    sum of the Hankel singular values of the map from each input to the state,
-    summed over inputs (times ``input_bound``): an upper bound on ``"l1"``
-    (Khaisongkram and Banjerdpongchai 2007; nengolib's ``Hankel`` realizer),
-    computed from the Gramians alone, looser than ``"l1"``.
-
-    Parameters
-    ----------
-    system : LinearSystem
-        Stable (the norms are infinite otherwise).
-    norm : {"l1", "h2", "hankel"}
-    input_bound : float
-        The input's bound (``"l1"``, ``"hankel"``) or scale (``"h2"``).
-    rtol : float
-        ``"l1"``: the impulse response is integrated until it has decayed below
-        ``rtol`` of its peak.
-
-    Returns
-    -------
-    radii : (order,) ndarray
-    """
-    check_choice(norm, NORMS, "norm")
-    if not system.is_stable:
-        raise ValidationError(
-            f"the {norm} norm of an unstable system's states is infinite (poles "
-            f"{np.round(system.poles, 6)}); give radii or measure them "
-            f"(radii='auto')",
-            attr="radii",
-        )
-    states = _state_system(system)
-    if norm == "h2":
-        radii = np.sqrt(np.diag(states.controllability_gramian()))
-    elif norm == "hankel":
-        order, size_in = system.order, system.size_in
-        radii = np.array(
-            [
-                sum(
-                    2.0
-                    * np.sum(
-                        LinearSystem.from_ss(
-                            system.A,
-                            system.B[:, j : j + 1],
-                            np.eye(order)[i : i + 1],
-                            np.zeros((1, 1)),
-                            dt=system.dt,
-                        ).hankel_singular_values()
-                    )
-                    for j in range(size_in)
-                )
-                for i in range(order)
-            ]
-        )
-    elif system.analog:
-        # sample finely against the fastest pole, long enough for the slowest
-        rates = np.abs(system.poles.real)
-        dt = 0.01 / np.max(np.abs(system.poles))
-        n_steps = int(np.ceil(-np.log(rtol) / np.min(rates) / dt)) + 1
-        h = np.abs(states.impulse(n_steps, dt=dt)).reshape(n_steps, system.order, -1)
-        # trapezoidal rule over t = k dt
-        radii = (h.sum(axis=0) - 0.5 * (h[0] + h[-1])).sum(axis=1) * dt
-    else:
-        radius = np.max(np.abs(system.poles))
-        n_steps = int(np.ceil(np.log(rtol) / np.log(radius))) + 1
-        h = np.abs(states.impulse(n_steps)).reshape(n_steps, system.order, -1)
-        radii = h.sum(axis=(0, 2))
-    return input_bound * radii
 
 
 class LinearNetwork(nengo.Network):
@@ -165,7 +51,8 @@ class LinearNetwork(nengo.Network):
     system : LinearSystem or anything LinearSystem accepts
         Analog, or digital at time step ``dt``.
     n_neurons : int
-        Neurons in all (split over the states by the layout).
+        Neurons in all (split over the channels, and over the states by the
+        layout).
     synapse : float or nengo.LinearFilter
         Synapse of the recurrent and input connections (a float: a lowpass time
         constant in seconds).
@@ -175,36 +62,72 @@ class LinearNetwork(nengo.Network):
         The simulator's time step (checked when the network is built).
     layout : {"auto", "ensemble", "per-dimension", "subpopulations"}
         See `nengo_lmu.networks.layouts`.
-    realizer : {"auto", "identity", "balanced"}
+    realizer : {"auto", "identity", "balanced"} or array_like
         ``"balanced"``: the balanced realization (equal, diagonal Gramians;
         stable minimal systems only). ``"identity"``: the state as given.
         ``"auto"``: balanced where possible, the identity otherwise (an
-        integrator or an undamped oscillator is not stable).
-    radii : "auto", "l1", "h2", "hankel", float or array_like
-        Radius of each realized state. ``"auto"`` measures it (`measure_radii`)
-        for ``input_process``; ``"l1"``, ``"h2"`` and ``"hankel"`` compute it
-        from the norms of the states' impulse responses (`norm_radii`, stable
-        systems only): the worst case for inputs within [-1, 1], the RMS under
-        white noise, or a bound on the worst case from the Gramians.
+        integrator or an undamped oscillator is not stable). A matrix ``T``
+        (``order x order``, invertible): the basis ``x_realized = T x``.
+    radii : "auto", "measured", "ball", "l1", "h2", "hankel", float or array_like
+        Radius of each realized state, the value it is divided by so that the
+        neurons represent it within about [-1, 1]. From the input process
+        (`nengo_lmu.systems.radii`): ``"auto"`` computes it from the process's
+        spectrum where that is known (`spectral_radii`: three standard deviations
+        of the state, for a `nengo.processes.WhiteSignal` into a stable system;
+        nothing is simulated) and measures it otherwise; ``"measured"`` is the
+        largest value the state reaches on five draws of the process
+        (`measure_radii`); ``"ball"`` scales those up together so that the state
+        vector stays in the unit ball (for one multi-dimensional ensemble). From
+        the system alone (`norm_radii`, stable systems): ``"l1"`` the worst case
+        for inputs within [-1, 1], ``"h2"`` the RMS under white noise,
+        ``"hankel"`` a bound on the worst case from the Gramians.
     input_process : nengo.Process, optional
-        The expected input (default `default_process`).
+        The expected input of each channel (default `default_process`).
     neuron_type, max_rates, intercepts : optional
         For the ensembles; when None the active `nengo.Config` decides.
     solver : nengo.solvers.Solver, optional
         Decoder solver (``"ensemble"`` and ``"per-dimension"`` layouts).
     subpopulation_size : int
         Neurons per independently decoded group (``"subpopulations"``).
+    channels : int
+        Independent copies of the system, each with its own neurons: input
+        ``channels * system.size_in`` dimensions, state ``channels * order``,
+        output ``channels * system.size_out`` (channel ``j``'s together).
+    connection_synapse : "synapse", nengo.synapses.Synapse or None
+        The synapse on the connections into the neurons, if not ``synapse``
+        (which the transforms are made for): None where the hardware applies
+        ``synapse`` after its own decode stage, as nengo_loihi does with its
+        ``decode_tau``.
+    recurrent : {"auto", "decoded", "weights"}
+        ``"weights"``: neuron-to-neuron recurrent weights
+        (``LstsqL2(weights=True)``) instead of the decoded state (``"ensemble"``
+        and ``"per-dimension"`` layouts). ``"auto"``: ``"weights"`` for
+        ``target="loihi"``, ``"decoded"`` otherwise.
     target : {"nengo", "loihi"}
-        The simulator the network is wired for; ``"loihi"`` as in
-        `nengo_lmu.networks.LMUMemory` (one pool per state with neuron-to-neuron
-        recurrent weights, the input filtered once on chip and split to stay
-        within +-1 for ``input_process``, Loihi's rates and intercepts unless
-        given); such a network is for ``nengo_loihi.Simulator`` only.
+        The simulator the network is wired for. ``"loihi"``
+        (`nengo_lmu.networks.layouts.loihi_wiring`): for ``nengo_loihi.Simulator``
+        (emulator or chip): one pool per state (``layout="auto"``) with
+        neuron-to-neuron recurrent weights, the input connections without a
+        synapse (nengo_loihi applies that one on the host, and the chip filters
+        by the ensemble's ``synapse`` anyway) and split so that each carries
+        values within +-1 for ``input_process``, max rates U(100, 120) Hz and
+        intercepts U(-1, 0.5) unless given (overriding the config). Such a
+        network is not for Nengo's simulators (its input would not be filtered):
+        building it there is an error.
+    pool_size : "auto", int or None
+        ``layout="per-dimension"`` with ``recurrent="weights"``: the most
+        neurons per state in one pool; more neurons form independent copies
+        whose decoded states are averaged (each neuron's fan-in, and so its
+        weights' size and Loihi's 8-bit precision of them, does not change with
+        ``n_neurons``; see `nengo_lmu.networks.layouts.build_state`).
+        ``"auto"``: `nengo_lmu.networks.layouts.LOIHI_POOL_SIZE` (128, the
+        thesis' pools) for ``target="loihi"``, None (one pool per state)
+        otherwise.
 
     Attributes
     ----------
     input : nengo.Node
-        ``system.size_in`` dimensions.
+        ``channels * system.size_in`` dimensions.
     state : nengo.Node
         The decoded realized state, each dimension in about [-1, 1].
     output : nengo.Node
@@ -214,6 +137,10 @@ class LinearNetwork(nengo.Network):
     realization : LinearSystem
         The system the neurons represent: realized and scaled (same transfer
         function).
+    radii : (order,) ndarray
+        The realized states' radii.
+    ensembles : list of nengo.Ensemble
+        (Nengo's own list) the ensembles, in state order.
 
     Examples
     --------
@@ -242,7 +169,11 @@ class LinearNetwork(nengo.Network):
         intercepts=None,
         solver=None,
         subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
+        channels=1,
+        connection_synapse="synapse",
+        recurrent="auto",
         target="nengo",
+        pool_size="auto",
         label=None,
         seed=None,
         add_to_container=None,
@@ -253,8 +184,117 @@ class LinearNetwork(nengo.Network):
         self.system = system = LinearSystem(system)
         self.dt = check_positive(dt, "dt", obj=self)
         self.mapping = check_choice(mapping, MAPPINGS, "mapping", obj=self)
+        self.channels = check_order(channels, obj=self, attr="channels")
         check_choice(layout, LAYOUTS, "layout", obj=self)
-        check_choice(realizer, REALIZERS, "realizer", obj=self)
+        if isinstance(realizer, str):
+            check_choice(realizer, REALIZERS, "realizer", obj=self)
+        check_choice(recurrent, RECURRENT, "recurrent", obj=self)
+        self._check_system(system)
+        n_total, neuron_type, synapse = check_neurons_and_synapse(
+            self, n_neurons, neuron_type, synapse
+        )
+        self.neuron_type = neuron_type
+        self.synapse = synapse
+        # what the connections into the neurons carry (see build_state)
+        self.connection_synapse = (
+            synapse if connection_synapse == "synapse" else connection_synapse
+        )
+        subpopulation_size = check_order(
+            subpopulation_size, obj=self, attr="subpopulation_size"
+        )
+        self.input_process = (
+            self.default_input_process() if input_process is None else input_process
+        )
+
+        # --- wiring: layout, recurrence, neurons
+        input_synapse = "connection"
+        if self.target == "loihi":
+            layout, recurrent, max_rates, intercepts = loihi_wiring(
+                self, layout, recurrent, neuron_type, synapse, max_rates, intercepts
+            )
+            input_synapse = None
+        self.recurrent = recurrent = "decoded" if recurrent == "auto" else recurrent
+        per_channel = n_total // self.channels
+        self.layout = layout = choose_layout(layout, per_channel, system.order)
+        self.pool_size = check_pool_size(self, pool_size, layout, recurrent)
+        if recurrent == "weights" and layout == "subpopulations":
+            raise ValidationError(
+                "recurrent='weights' needs layout 'ensemble' or 'per-dimension'; "
+                "got 'subpopulations'",
+                attr="recurrent",
+                obj=self,
+            )
+        minimum = minimum_neurons(layout, system.order) * self.channels
+        if n_total < minimum:
+            raise ValidationError(
+                f"n_neurons={n_total} is too small for layout {layout!r} with "
+                f"{system.order} states and {self.channels} channel(s): it needs "
+                f"at least {minimum}",
+                attr="n_neurons",
+                obj=self,
+            )
+
+        # --- the system in the realized basis, each state scaled to unit radius
+        realized = self._realize(system, realizer)
+        self.radii = self._radii(realized, radii)
+        # x = diag(radii) x_scaled: the neurons represent x_scaled, in [-1, 1]
+        self.realization = realized.transform(np.diag(1.0 / self.radii))
+        self.recurrent_transform, self.input_transform = self._map(synapse)
+        peak = None
+        if self.target == "loihi":
+            process = self.input_process
+            duration = max(10.0, getattr(process, "period", 0) or 0)
+            peak = input_peak(process, self.dt, duration)
+
+        # --- the neurons
+        k, d, p = system.size_in, system.order, system.size_out
+        self.subpopulations = []
+        with self:
+            self.input = nengo.Node(size_in=self.channels * k, label="input")
+            self.state = nengo.Node(size_in=self.channels * d, label="state")
+            self.output = nengo.Node(size_in=self.channels * p, label="output")
+            for j in range(self.channels):
+                u = self.input[j * k : (j + 1) * k]
+                # The output is decoded from the ensembles directly, not through
+                # the state node: nengo_loihi's passthrough removal leaves a
+                # probed passthrough node fed by another passthrough node
+                # unconnected.
+                y = self.output[j * p : (j + 1) * p]
+                _, subpopulations = build_state(
+                    layout,
+                    per_channel + (1 if j < n_total % self.channels else 0),
+                    self.recurrent_transform,
+                    self.input_transform,
+                    synapse,
+                    u=u,
+                    x=self.state,
+                    x_offset=j * d,
+                    readouts=[(y, self.realization.C)],
+                    neuron_type=neuron_type,
+                    max_rates=max_rates,
+                    intercepts=intercepts,
+                    solver=solver,
+                    subpopulation_size=subpopulation_size,
+                    label=self._state_label(j),
+                    connection_synapse=self.connection_synapse,
+                    recurrent=recurrent,
+                    input_synapse=input_synapse,
+                    input_peak=peak,
+                    pool_size=self.pool_size,
+                )
+                self.subpopulations.extend(subpopulations)
+                if np.any(self.realization.D != 0):
+                    nengo.Connection(u, y, transform=self.realization.D, synapse=None)
+
+    @staticmethod
+    def default_input_process():
+        """The input process assumed when none is given (`default_process`)."""
+        return default_process()
+
+    def _state_label(self, channel):
+        return "state" if self.channels == 1 else f"state[{channel}]"
+
+    def _check_system(self, system):
         if system.order < 1:
             raise ValidationError(
                 f"the system has no state (order 0): {system!r}; a pure gain needs "
@@ -269,104 +309,19 @@ class LinearNetwork(nengo.Network):
                     attr="dt",
                     obj=self,
                 )
-            if mapping != "discrete":
+            if self.mapping != "discrete":
                 raise ValidationError(
                     "a digital system needs mapping='discrete'",
                     attr="mapping",
                     obj=self,
                 )
-        n_neurons, neuron_type, synapse = check_neurons_and_synapse(
-            self, n_neurons, neuron_type, synapse
-        )
-        recurrent, input_synapse = "decoded", "connection"
-        if self.target == "loihi":
-            layout, recurrent, max_rates, intercepts = loihi_wiring(
-                self, layout, "auto", neuron_type, synapse, max_rates, intercepts
-            )
-            input_synapse = None
-        self.recurrent = recurrent
-        self.layout = choose_layout(layout, int(n_neurons), system.order)
-        minimum = minimum_neurons(self.layout, system.order)
-        if n_neurons < minimum:
-            raise ValidationError(
-                f"n_neurons={n_neurons} is too small for layout {self.layout!r} with "
-                f"{system.order} states: it needs at least {minimum}",
-                attr="n_neurons",
-                obj=self,
-            )
-        self.synapse = synapse
-        self.neuron_type = neuron_type
-        subpopulation_size = check_order(
-            subpopulation_size, obj=self, attr="subpopulation_size"
-        )
-
-        realized = self._realize(system, realizer)
-        if isinstance(radii, str):
-            check_choice(radii, ("auto",) + NORMS, "radii", obj=self)
-            if radii == "auto":
-                radii = measure_radii(realized, input_process, dt=self.dt)
-            else:
-                radii = norm_radii(realized, radii)
-        radii = np.broadcast_to(np.asarray(radii, dtype=float), (system.order,))
-        if not np.all(np.isfinite(radii)) or np.any(radii <= 0):
-            raise ValidationError(
-                f"radii must be finite and > 0; got {radii}", attr="radii", obj=self
-            )
-        self.radii = radii
-        # x = diag(radii) x_scaled: the neurons represent x_scaled, in [-1, 1]
-        self.realization = realized.transform(np.diag(1.0 / radii))
-        try:
-            if system.analog:
-                A_H, B_H = principle3(
-                    self.realization.A,
-                    self.realization.B,
-                    synapse,
-                    mapping=mapping,
-                    dt=self.dt,
-                )
-            else:
-                A_H, B_H = principle3_digital(
-                    self.realization.A, self.realization.B, synapse, self.dt
-                )
-        except ValidationError as e:
-            raise ValidationError(str(e.args[0]), attr="synapse", obj=self) from e
-        self.recurrent_transform = A_H
-        self.input_transform = B_H
-        peak = None
-        if self.target == "loihi":
-            process = default_process() if input_process is None else input_process
-            duration = max(10.0, getattr(process, "period", 0) or 0)
-            peak = input_peak(process, self.dt, duration, trials=RADIUS_TRIALS)
-
-        with self:
-            self.input = nengo.Node(size_in=system.size_in, label="input")
-            self.state = nengo.Node(size_in=system.order, label="state")
-            self.output = nengo.Node(size_in=system.size_out, label="output")
-            _, self.subpopulations = build_state(
-                self.layout,
-                int(n_neurons),
-                A_H,
-                B_H,
-                synapse,
-                u=self.input,
-                x=self.state,
-                readouts=[(self.output, self.realization.C)],
-                neuron_type=neuron_type,
-                max_rates=max_rates,
-                intercepts=intercepts,
-                solver=solver,
-                subpopulation_size=subpopulation_size,
-                label="state",
-                recurrent=recurrent,
-                input_synapse=input_synapse,
-                input_peak=peak,
-            )
-            if np.any(self.realization.D != 0):
-                nengo.Connection(
-                    self.input, self.output, transform=self.realization.D, synapse=None
-                )
 
     def _realize(self, system, realizer):
+        if not isinstance(realizer, str):
+            try:
+                return system.transform(realizer)
+            except ValidationError as e:
+                raise ValidationError(str(e.args[0]), attr="realizer", obj=self) from e
         if realizer == "identity":
             return system
         if realizer == "auto" and not system.is_stable:
@@ -379,6 +334,49 @@ class LinearNetwork(nengo.Network):
             raise ValidationError(
                 f"no balanced realization: {e.args[0]}", attr="realizer", obj=self
             ) from e
+
+    def _radii(self, realized, radii):
+        """The radii of the realized states, checked."""
+        if isinstance(radii, str):
+            check_choice(radii, PROCESS_RADII + NORMS, "radii", obj=self)
+            try:
+                if radii == "auto":
+                    radii, _ = process_radii(realized, self.input_process, dt=self.dt)
+                elif radii in PROCESS_RADII:
+                    radii = measure_radii(
+                        realized, self.input_process, dt=self.dt, ball=radii == "ball"
+                    )
+                else:
+                    radii = norm_radii(realized, radii)
+            except ValidationError as e:
+                raise ValidationError(str(e.args[0]), attr="radii", obj=self) from e
+        radii = np.asarray(radii, dtype=float)
+        try:
+            radii = np.broadcast_to(radii, (realized.order,)).copy()
+        except ValueError:
+            raise ValidationError(
+                f"Must be a scalar or {realized.order} radii (one per state); got "
+                f"shape {radii.shape}",
+                attr="radii",
+                obj=self,
+            ) from None
+        if not np.all(np.isfinite(radii)) or np.any(radii <= 0):
+            raise ValidationError(
+                f"radii must be finite and > 0; got {radii}", attr="radii", obj=self
+            )
+        return radii
+
+    def _map(self, synapse):
+        """``(A_H, B_H)``: Principle 3 for the realization on ``synapse``."""
+        real = self.realization
+        try:
+            if real.analog:
+                return principle3(
+                    real.A, real.B, synapse, mapping=self.mapping, dt=self.dt
+                )
+            return principle3_digital(real.A, real.B, synapse, self.dt)
+        except ValidationError as e:
+            raise ValidationError(str(e.args[0]), attr="synapse", obj=self) from e
 
 
 Builder.register(LinearNetwork)(build_for_nengo(build_mapped_network))

@@ -6,41 +6,29 @@ from nengo.builder import Builder
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
-from nengo_lmu.mapping import MAPPINGS, principle3
 from nengo_lmu.networks.builder import build_mapped_network
-from nengo_lmu.networks.layouts import (
-    DEFAULT_SUBPOPULATION_SIZE,
-    LAYOUTS,
-    RECURRENT,
-    TARGETS,
-    build_for_nengo,
-    build_state,
-    check_neurons_and_synapse,
-    check_pool_size,
-    choose_layout,
-    input_peak,
-    loihi_wiring,
-    minimum_neurons,
-    register_loihi_builder,
-)
+from nengo_lmu.networks.layouts import DEFAULT_SUBPOPULATION_SIZE, build_for_nengo
+from nengo_lmu.networks.linear import LinearNetwork
 from nengo_lmu.systems import (
+    LegendreDelay,
     default_input_process,
     legendre_readout,
-    realize,
     run_process,
     simulate_memory,
     window_readout,
 )
+from nengo_lmu.systems.radii import state_system
 
 NETWORK_REALIZATIONS = ("legendre", "balanced")
 
 
-class LMUMemory(nengo.Network):
+class LMUMemory(LinearNetwork):
     """An LMU memory built from recurrently connected spiking neurons.
 
-    The memory of ``theta`` seconds of each input dimension is realized through NEF
-    Principle 3: the chosen realization of the LMU system, each state scaled to the
-    radius it reaches for the expected input, mapped onto ``synapse``.
+    A `LinearNetwork` of the Legendre delay (`nengo_lmu.LegendreDelay`) whose
+    output is the whole memory: the state in the Legendre basis, one memory of
+    ``theta`` seconds per input dimension (channel), with readouts of any delay
+    or function of the window (`add_readout`).
 
     Parameters
     ----------
@@ -52,8 +40,9 @@ class LMUMemory(nengo.Network):
         Total number of neurons ``m`` (split evenly over the input dimensions and,
         in the per-dimension and sub-population layouts, over the states).
     neuron_type : nengo.neurons.NeuronType, optional
-        Default ``nengo.LIF()``. Tested with LIF, ``PoissonSpiking(LIFRate())``,
-        ``SpikingRectifiedLinear`` and ``RegularSpiking(LIFRate())``.
+        Default: the active `nengo.Config`'s (``nengo.LIF()``). Tested with LIF,
+        ``PoissonSpiking(LIFRate())``, ``SpikingRectifiedLinear`` and
+        ``RegularSpiking(LIFRate())``.
     synapse : float or nengo.LinearFilter
         Synapse on the recurrent and input connections (default a 0.1 s lowpass: a
         long time constant averages more spikes; measured in
@@ -71,54 +60,30 @@ class LMUMemory(nengo.Network):
         neurons). ``"auto"``: per-dimension up to
         ``AUTO_SUBPOPULATION_THRESHOLD`` neurons per state, sub-populations above.
     realization : {"legendre", "balanced"}
-        Basis of the represented state (before radius scaling).
-    radii : "auto", "ball", float or array_like
-        Radius of each realized state. ``"auto"`` measures the largest value each
-        reaches for ``input_process``; ``"ball"`` scales those up together so
-        that the state vector stays inside the unit ball (for one
-        multi-dimensional ensemble; measured on an order-6, 1,200-neuron LIF
-        ensemble: NRMSE 0.167 against 0.119 with ``"auto"``, so not the default).
+        Basis of the represented state (before radius scaling): the Legendre
+        basis, or the balanced realization of the delay ``u(t - theta)``.
+    radii : "auto", "measured", "ball", "l1", "h2", "hankel", float or array_like
+        Radius of each realized state (see `LinearNetwork`). ``"auto"``: three
+        standard deviations of the state for ``input_process``, from its
+        spectrum (a `nengo.processes.WhiteSignal`, as the default; measured for
+        any other process). ``"ball"`` (measured, for one multi-dimensional
+        ensemble; on an order-6, 1,200-neuron LIF ensemble it gave NRMSE 0.167
+        against 0.119 with per-state radii, so it is not the default).
     input_process : nengo.Process, optional
-        The expected input, for ``radii="auto"`` (default
+        The expected input of each dimension, for the radii and the windows a
+        nonlinear readout is fitted on (default
         `nengo_lmu.systems.default_input_process`).
     size_in : int
         Number of input dimensions, each with its own memory.
     max_rates, intercepts : nengo.dists.Distribution, optional
-        Tuning of the neurons (Nengo's defaults when not given).
+        Tuning of the neurons (the active config's when not given).
     subpopulation_size : int
         Neurons per independently decoded group in the sub-population layout.
     solver : nengo.solvers.Solver, optional
         Decoder solver for the ensemble and per-dimension layouts.
-    connection_synapse : nengo.synapses.Synapse or None
-        The synapse on the connections into the neurons, if not ``synapse``
-        (which the transforms are made for): None where the hardware applies
-        ``synapse`` after its own decode stage, as nengo_loihi does with its
-        ``decode_tau``.
-    recurrent : {"auto", "decoded", "weights"}
-        ``"weights"``: neuron-to-neuron recurrent weights
-        (``LstsqL2(weights=True)``) instead of the decoded state (``"ensemble"``
-        and ``"per-dimension"`` layouts). ``"auto"``: ``"weights"`` for
-        ``target="loihi"``, ``"decoded"`` otherwise.
-    target : {"nengo", "loihi"}
-        The simulator the network is wired for. ``"loihi"``
-        (`nengo_lmu.networks.layouts.loihi_wiring`): for ``nengo_loihi.Simulator``
-        (emulator or chip): one pool per state (``layout="auto"``) with
-        neuron-to-neuron recurrent weights, the input connections without a
-        synapse (nengo_loihi applies that one on the host, and the chip filters
-        by the ensemble's ``synapse`` anyway) and split so that each carries
-        values within +-1 for ``input_process``, max rates U(100, 120) Hz and
-        intercepts U(-1, 0.5) unless given (overriding the config). Such a
-        network is not for Nengo's simulators (its input would not be filtered):
-        building it there is an error.
-    pool_size : "auto", int or None
-        ``layout="per-dimension"`` with ``recurrent="weights"``: the most
-        neurons per state in one pool; more neurons form independent copies of
-        the memory whose decoded states are averaged (each neuron's fan-in, and
-        so its weights' size and Loihi's 8-bit precision of them, does not
-        change with ``n_neurons``; see `nengo_lmu.networks.layouts.build_state`).
-        ``"auto"``: `nengo_lmu.networks.layouts.LOIHI_POOL_SIZE` (128, the
-        thesis' pools) for ``target="loihi"``, None (one pool per state)
-        otherwise.
+    connection_synapse, recurrent, target, pool_size
+        See `LinearNetwork` (``target="loihi"`` wires the memory for
+        nengo_loihi).
 
     Attributes
     ----------
@@ -130,10 +95,13 @@ class LMUMemory(nengo.Network):
         synapse when probing.
     state : nengo.Node
         The decoded realized state (``size_in * order``, each in about [-1, 1]).
+    system : LinearSystem
+        The memory: `nengo_lmu.LegendreDelay` with its states as outputs.
+    realization : LinearSystem
+        The realized, scaled system the neurons represent; its ``C`` maps their
+        state to the Legendre memory.
     ensembles : list of nengo.Ensemble
         (Nengo's own list) the memory's ensembles, in state order.
-    realization : nengo_lmu.systems.Realization
-        The realized (and scaled) system the neurons represent.
     """
 
     def __init__(
@@ -162,123 +130,47 @@ class LMUMemory(nengo.Network):
         seed=None,
         add_to_container=None,
     ):
-        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        register_loihi_builder(type(self))
         self.order = check_order(order, obj=self)
-        self.target = check_choice(target, TARGETS, "target", obj=self)
         self.theta = check_positive(theta, "theta", obj=self)
-        self.dt = check_positive(dt, "dt", obj=self)
         self.size_in = check_order(size_in, obj=self, attr="size_in")
-        check_choice(mapping, MAPPINGS, "mapping", obj=self)
-        check_choice(layout, LAYOUTS, "layout", obj=self)
         check_choice(realization, NETWORK_REALIZATIONS, "realization", obj=self)
-        n_total, neuron_type, synapse = check_neurons_and_synapse(
-            self, n_neurons, neuron_type, synapse
+        delay = LegendreDelay(self.theta, self.order)
+        # balanced for the delay's readout u(t - theta), then read out as the
+        # whole memory (C = I in the Legendre basis)
+        realizer = (
+            "identity" if realization == "legendre" else delay.balancing_transform()[0]
         )
-        self.neuron_type = neuron_type
-        self.input_process = input_process
-        self.synapse = synapse
-        # what the connections into the neurons carry (see build_state)
-        self.connection_synapse = (
-            synapse if connection_synapse == "synapse" else connection_synapse
+        super().__init__(
+            state_system(delay),
+            n_neurons,
+            synapse=synapse,
+            mapping=mapping,
+            dt=dt,
+            layout=layout,
+            realizer=realizer,
+            radii=radii,
+            input_process=input_process,
+            neuron_type=neuron_type,
+            max_rates=max_rates,
+            intercepts=intercepts,
+            solver=solver,
+            subpopulation_size=subpopulation_size,
+            channels=self.size_in,
+            connection_synapse=connection_synapse,
+            recurrent=recurrent,
+            target=target,
+            pool_size=pool_size,
+            label=label,
+            seed=seed,
+            add_to_container=add_to_container,
         )
-        check_choice(recurrent, RECURRENT, "recurrent", obj=self)
-        self.mapping = mapping
-        subpopulation_size = check_order(
-            subpopulation_size, obj=self, attr="subpopulation_size"
-        )
-        input_synapse = "connection"
-        if self.target == "loihi":
-            layout, recurrent, max_rates, intercepts = loihi_wiring(
-                self, layout, recurrent, neuron_type, synapse, max_rates, intercepts
-            )
-            input_synapse = None
-        recurrent = "decoded" if recurrent == "auto" else recurrent
-        self.recurrent = recurrent
 
-        per_input = n_total // self.size_in
-        self.layout = layout = choose_layout(layout, per_input, self.order)
-        self.pool_size = check_pool_size(self, pool_size, layout, recurrent)
-        if self.recurrent == "weights" and layout == "subpopulations":
-            raise ValidationError(
-                "recurrent='weights' needs layout 'ensemble' or 'per-dimension'; "
-                "got 'subpopulations'",
-                attr="recurrent",
-                obj=self,
-            )
-        minimum = minimum_neurons(layout, self.order)
-        if per_input < minimum:
-            raise ValidationError(
-                f"n_neurons={n_total} is too small for layout {layout!r} with "
-                f"order={self.order} and size_in={self.size_in}: it needs at least "
-                f"{minimum * self.size_in}",
-                attr="n_neurons",
-                obj=self,
-            )
+    def default_input_process(self):
+        """`nengo_lmu.systems.default_input_process` for this ``theta``."""
+        return default_input_process(self.theta)
 
-        # --- the system, in the chosen basis, scaled to unit radius
-        base = realize(self.order, self.theta, realization)
-        if isinstance(radii, str):
-            check_choice(radii, ("auto", "ball"), "radii", obj=self)
-            radii = base.state_radii(input_process, dt=self.dt, ball=radii == "ball")
-        radii = np.broadcast_to(np.asarray(radii, dtype=float), (self.order,))
-        self.realization = base.scaled(radii)
-        try:
-            A_H, B_H = principle3(
-                self.realization.A,
-                self.realization.B,
-                synapse,
-                mapping=mapping,
-                dt=self.dt,
-            )
-        except ValidationError as e:
-            raise ValidationError(str(e.args[0]), attr="synapse", obj=self) from e
-        self.recurrent_transform = A_H
-        self.input_transform = B_H
-        peak = None
-        if self.target == "loihi":
-            process = (
-                default_input_process(self.theta)
-                if input_process is None
-                else input_process
-            )
-            duration = max(20 * self.theta, getattr(process, "period", 0) or 0)
-            peak = input_peak(process, self.dt, duration)
-
-        d = self.order
-        self.subpopulations = []
-        with self:
-            self.input = nengo.Node(size_in=self.size_in, label="input")
-            self.state = nengo.Node(size_in=self.size_in * d, label="state")
-            self.output = nengo.Node(size_in=self.size_in * d, label="output")
-            for j in range(self.size_in):
-                # The output is decoded from the ensembles directly, not through the
-                # state node: nengo_loihi's passthrough removal leaves a probed
-                # passthrough node fed by another passthrough node unconnected.
-                output_j = self.output[j * d : (j + 1) * d]
-                _, subpopulations = build_state(
-                    layout,
-                    per_input + (1 if j < n_total % self.size_in else 0),
-                    A_H,
-                    B_H,
-                    synapse,
-                    u=self.input[j],
-                    x=self.state,
-                    x_offset=j * d,
-                    readouts=[(output_j, self.realization.T)],
-                    neuron_type=neuron_type,
-                    max_rates=max_rates,
-                    intercepts=intercepts,
-                    solver=solver,
-                    subpopulation_size=subpopulation_size,
-                    label=f"memory[{j}]",
-                    connection_synapse=self.connection_synapse,
-                    recurrent=recurrent,
-                    input_synapse=input_synapse,
-                    input_peak=peak,
-                    pool_size=self.pool_size,
-                )
-                self.subpopulations.extend(subpopulations)
+    def _state_label(self, channel):
+        return f"memory[{channel}]"
 
     def add_readout(self, what, label=None, n_neurons=None, n_points=100, seed=0):
         """A node that reads delays or any function of the window out of the memory.

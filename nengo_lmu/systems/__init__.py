@@ -8,6 +8,9 @@ layer of the package takes its matrices from here.
   (analog or digital) with its discretization, responses, Gramians, balanced
   realization and truncation, and `LinearSystemProcess` to simulate it in a Node.
 - `nengo_lmu.systems.delays`: `LegendreDelay` (the LMU) and `PadeDelay`.
+- `nengo_lmu.systems.radii`: how large the states get for an input (the
+  radii a network scales them by): from the input's spectrum, measured, or
+  from norms.
 - `nengo_lmu.systems.legendre`: the LMU memory (`lmu_matrices`,
   `LegendreMemory`), its delay and window readouts, realizations and
   discretization.
@@ -32,6 +35,13 @@ from nengo_lmu.systems.legendre import (
     window_readout,
 )
 from nengo_lmu.systems.linear import LinearSystem, LinearSystemProcess
+from nengo_lmu.systems.radii import (
+    measure_radii,
+    norm_radii,
+    process_radii,
+    spectral_radii,
+    state_system,
+)
 
 __all__ = [
     "DISCRETIZE_METHODS",
@@ -48,9 +58,14 @@ __all__ = [
     "impulse_response",
     "legendre_readout",
     "lmu_matrices",
+    "measure_radii",
+    "norm_radii",
     "pade_delay_matrices",
+    "process_radii",
     "realize",
     "run_process",
     "simulate_memory",
+    "spectral_radii",
+    "state_system",
     "window_readout",
 ]

@@ -34,6 +34,8 @@ from nengo_lmu._validation import (
     check_order,
     check_positive,
 )
+from nengo_lmu.systems.linear import LinearSystem
+from nengo_lmu.systems.radii import measure_radii
 
 DISCRETIZE_METHODS = ("zoh", "euler")
 REALIZATIONS = ("legendre", "balanced", "scaled", "pade")
@@ -324,10 +326,19 @@ class Realization:
         """``(Ad, Bd)`` of this realization (see `discretize`)."""
         return discretize(self.A, self.B, dt, method=method)
 
+    @property
+    def system(self):
+        """This realization as a `LinearSystem` whose outputs are its states."""
+        return LinearSystem.from_ss(
+            self.A, self.B, np.eye(self.order), np.zeros((self.order, 1))
+        )
+
     def state_radii(
         self, process=None, dt=0.001, duration=None, seed=0, n_trials=5, ball=False
     ):
         """Largest ``|x_i|`` reached by each realized state for an input process.
+
+        `nengo_lmu.systems.radii.measure_radii` on this realization.
 
         Parameters
         ----------
@@ -345,35 +356,21 @@ class Realization:
             here, which saturated the neurons).
         ball : bool
             Scale the radii up together so that the scaled state vector
-            ``x / radii`` stays inside the unit ball (its largest Euclidean norm
-            over the same draws is 1), not only each state inside [-1, 1]: what
-            one multi-dimensional ensemble represents well (with per-state
-            peaks, the vector left the ball 7-14 % of the time).
+            ``x / radii`` stays inside the unit ball (with per-state peaks, the
+            vector left the ball 7-14 % of the time).
         """
         process = default_input_process(self.theta) if process is None else process
         if duration is None:
             duration = max(20 * self.theta, getattr(process, "period", 0) or 0)
-        n_steps = int(np.ceil(duration / dt))
-        # The memory's impulse response, truncated where it has decayed (its
-        # slowest mode falls by e^-30 over 10 theta): an FFT convolution per trial
-        # instead of a Python loop over every step.
-        A, B = lmu_matrices(self.order, self.theta)
-        Ad, Bd = discretize(A, B, dt)
-        h = impulse_response(Ad, Bd, min(n_steps, int(np.ceil(10 * self.theta / dt))))
-        states = []
-        for k in range(n_trials):
-            u = run_process(process, n_steps, dt, np.random.RandomState(seed + k))
-            m = scipy.signal.fftconvolve(u[:, :1], h, axes=0)[:n_steps]
-            states.append(self.from_legendre(m))
-        # The whole run counts, start included: an input that does not start at 0
-        # is a step for the memory and drives the high orders hardest.
-        radii = np.max([np.max(np.abs(x), axis=0) for x in states], axis=0)
-        radii = np.maximum(radii, 1e-6 * np.max(radii))
-        if ball:
-            radii = radii * max(
-                np.max(np.linalg.norm(x / radii, axis=1)) for x in states
-            )
-        return radii
+        return measure_radii(
+            self.system,
+            process,
+            dt=dt,
+            trials=n_trials,
+            duration=duration,
+            seed=seed,
+            ball=ball,
+        )
 
     def scaled(self, radii):
         """This realization with each state divided by ``radii`` (so it stays in
@@ -454,17 +451,9 @@ def realize(order, theta, realization="legendre", process=None, dt=0.001, r=1.0)
         )
     A, B = lmu_matrices(order, theta)
     if realization == "balanced":
-        C = legendre_readout(order, r)
-        Wc = controllability_gramian(A, B)
-        Wo = scipy.linalg.solve_continuous_lyapunov(A.T, -C.T @ C)
-        Lc = np.linalg.cholesky(Wc)
-        U, s2, _ = np.linalg.svd(Lc.T @ Wo @ Lc)
-        sigma = np.sqrt(s2)
-        T = Lc @ U / np.sqrt(sigma)[None, :]
-        # Fix signs so the first nonzero entry of each column of T is positive
-        # (the SVD leaves them arbitrary across LAPACK builds).
-        signs = np.sign(T[np.argmax(np.abs(T) > 1e-12, axis=0), np.arange(order)])
-        return Realization(order, theta, T=T * signs, name="balanced")
+        readout = LinearSystem.from_ss(A, B, legendre_readout(order, r))
+        _, T = readout.balancing_transform()  # m = T x_balanced
+        return Realization(order, theta, T=T, name="balanced")
     # Pade: find T with A_leg T = T A_pade and B_leg = T B_pade, from the
     # controllability matrices of both (minimal) realizations.
     Ap, Bp, _, _ = pade_delay_matrices(order, theta)

@@ -1031,7 +1031,9 @@ class LinearSystem:
             return np.zeros(0)
         return self._square_root_balancing()[1]
 
-    def _balanced_truncation(self, order):
+    def _balancing(self, order):
+        """``(T, Tinv)``: ``x_balanced = T x`` (its first ``order`` states) and
+        ``x ~= Tinv x_balanced``."""
         U, sigma, Vt, Lc, Lo = self._square_root_balancing()
         kept = sigma[:order]
         if not kept[-1] > self.order * np.finfo(float).eps * sigma[0]:
@@ -1053,9 +1055,35 @@ class LinearSystem:
         signs[signs == 0] = 1.0
         T *= signs[:, None]
         Tinv *= signs[None, :]
+        return T, Tinv
+
+    def _balanced_truncation(self, order):
+        T, Tinv = self._balancing(order)
         return LinearSystem(
             (T @ self._A @ Tinv, T @ self._B, self._C @ Tinv, self._D), dt=self._dt
         )
+
+    def balancing_transform(self):
+        """The change of basis to the balanced realization (stable, minimal
+        systems).
+
+        Returns
+        -------
+        T : (order, order) ndarray
+            ``x_balanced = T x``: ``self.transform(T)`` is `balanced`.
+        Tinv : (order, order) ndarray
+            Its inverse, ``x = Tinv x_balanced``.
+
+        Examples
+        --------
+        >>> sys = LinearSystem(([1.0, 3.0], [1.0, 3.0, 2.0]))
+        >>> T, Tinv = sys.balancing_transform()
+        >>> bool(np.allclose(sys.transform(T).A, sys.balanced().A))
+        True
+        """
+        if self.order == 0:
+            return np.zeros((0, 0)), np.zeros((0, 0))
+        return self._balancing(self.order)
 
     def balanced(self):
         """The balanced realization of this (stable, minimal) system.
