@@ -62,6 +62,32 @@ def test_solver_matches_nengo_lstsql2(neuron_type):
     assert np.allclose(called[:, 0], theirs[:, 0], rtol=1e-6, atol=1e-12)
 
 
+def test_decoders_go_through_nengos_decoder_cache(tmp_path, monkeypatch):
+    """A seeded sub-population connection's decoders are stored in Nengo's
+    decoder cache and loaded, not solved, when the same network is built again
+    (bit-identical); another radius is another key (solved again)."""
+    calls = []
+    solve = sp.solve_groups
+    monkeypatch.setattr(
+        sp, "solve_groups", lambda *a, **k: calls.append(1) or solve(*a, **k)
+    )
+
+    def build(radius=1.0):
+        net, ens, conn, _ = one_group_network(nengo.LIF(), n=400)
+        ens.radius = radius
+        cache = nengo.cache.DecoderCache(cache_dir=str(tmp_path))
+        model = nengo.builder.Model(dt=0.001, decoder_cache=cache)
+        with nengo.Simulator(net, model=model, progress_bar=False) as sim:
+            return sim.data[conn].weights
+
+    first = build()
+    assert len(calls) == 1
+    again = build()
+    assert len(calls) == 1 and np.array_equal(again, first)
+    other = build(radius=2.0)
+    assert len(calls) == 2 and not np.allclose(other, first)
+
+
 def test_solver_rejects_a_function():
     with nengo.Network() as net:
         ens, solver = subpopulation_ensemble(20, 1)

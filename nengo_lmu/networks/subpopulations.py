@@ -23,6 +23,7 @@ import numpy as np
 from nengo.builder import Builder, Operator
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Copy, DotInc, ElementwiseInc
+from nengo.cache import Fingerprint, check_attrs
 from nengo.exceptions import BuildError, ValidationError
 from nengo.params import NumberParam
 from nengo.solvers import Solver
@@ -30,6 +31,11 @@ from nengo.solvers import Solver
 from nengo_lmu.networks import _kernels
 
 DEFAULT_GROUP_SIZE = 200
+
+# Part of the decoder cache's key for `SubpopulationSolver`: raise it whenever
+# `solve_groups` changes its results, so that decoders cached by an earlier
+# version are not loaded.
+SOLVER_REVISION = 1
 
 # Whether `fuse_subpopulation` fuses (``NENGO_LMU_FUSE=0`` in the environment, or
 # setting this to False, keeps Nengo's own operators: the reference to compare
@@ -276,10 +282,17 @@ class SubpopulationSolver(Solver):
         return decoders, {"groups": len(groups)}
 
 
+Fingerprint.whitelist(SubpopulationSolver, check_attrs)
+
+
 @Builder.register(SubpopulationSolver)
 def build_subpopulation_solver(model, solver, conn, rng):
     """Nengo builder of `SubpopulationSolver` (decoded connection from an
     ensemble with one-hot encoders, no function): linear in the neurons.
+
+    Seeded connections go through Nengo's decoder cache (`nengo.cache`), as
+    Nengo's own solvers do, keyed on the solver, the neuron type, the gains and
+    biases, the encoders' layout, the radius and the evaluation points.
 
     Returns ``(eval_points, decoders, solver_info)`` as Nengo's solver builders do
     (decoders ``d x n``)."""
@@ -291,23 +304,47 @@ def build_subpopulation_solver(model, solver, conn, rng):
         )
     built = model.params[ens]
     dims, signs = one_hot_layout(built.encoders)
-    groups, weights = groups_of(dims, int(solver.group_size))
     t = solver.points()
+    # What the solve depends on besides the gains, biases and points, in the
+    # array Nengo's cache key takes as the encoded evaluation points (the real
+    # ones, n_points x n, are never formed).
+    layout = np.concatenate(
+        [[SOLVER_REVISION, ens.radius, ens.dimensions], signs * (dims + 1)]
+    )[None, :]
+    solve = (
+        model.decoder_cache.wrap_solver(_solve_subpopulation)
+        if model.seeded[conn]
+        else _solve_subpopulation
+    )
+    decoders, info = solve(conn, built.gain, built.bias, layout, t[:, None], rng=rng)
+    return (
+        diagonal_eval_points(ens.dimensions, len(t)),
+        decoders.T[conn.pre_slice],
+        info,
+    )
+
+
+def _solve_subpopulation(conn, gain, bias, layout, targets, rng=None):
+    """The decoders (n x d) of `build_subpopulation_solver`, in the signature of
+    the solver functions Nengo's decoder cache wraps."""
+    ens, solver = conn.pre_obj, conn.solver
+    radius, d = layout[0, 1], int(layout[0, 2])
+    code = layout[0, 3:]
+    dims, signs = (np.abs(code) - 1).astype(int), np.sign(code)
+    groups, weights = groups_of(dims, int(solver.group_size))
     dec = solve_groups(
         ens.neuron_type,
-        built.gain / ens.radius,
-        built.bias,
+        gain / radius,
+        bias,
         signs,
         groups,
-        t,
+        targets[:, 0],
         solver.reg,
         chunk_neurons=20_000,
     )
-    decoders = np.zeros((ens.dimensions, ens.n_neurons))
-    decoders[dims, np.arange(ens.n_neurons)] = dec * weights * ens.radius
-    decoders = decoders[conn.pre_slice]
-    info = {"groups": len(groups)}
-    return diagonal_eval_points(ens.dimensions, len(t)), decoders, info
+    decoders = np.zeros((len(dims), d))
+    decoders[np.arange(len(dims)), dims] = dec * weights * radius
+    return decoders, {"groups": len(groups)}
 
 
 class FusedState:
