@@ -10,11 +10,21 @@ or ``NENGO_LMU_NUMBA=0``):
   spike generation and the decoded output, in one pass over the neurons.
 
 Spike generation supports what Nengo's neuron types do, with the same arithmetic:
-rates (``"rate"``), Poisson spikes (``"poisson"``, exact inversion sampling from a
-counter-based generator, so that a step's draws depend only on the seed, the step
-and the neuron, not on threads or chunking), regular spikes (``"regular"``,
-`nengo.RegularSpiking` and `nengo.SpikingRectifiedLinear`) and leaky
+rates (``"rate"``), Poisson spikes (``"poisson"``, see below), regular spikes
+(``"regular"``, `nengo.RegularSpiking` and `nengo.SpikingRectifiedLinear`) and leaky
 integrate-and-fire (``"lif"``, `nengo.LIF`).
+
+Poisson spikes come from an exponential clock (time rescaling): each neuron keeps
+``clock``, the integrated rate still to go until its next spike. A step subtracts
+``rate * dt``; while the clock is at or below zero, the neuron spikes and the clock
+gains a fresh Exp(1) draw. The integrated rate's unit-rate Poisson process is a
+Poisson process of the neuron's piecewise-constant rate, so a step's count is
+exactly Poisson(rate * dt), independent of the other steps' (as Nengo's
+`~nengo.PoissonSpiking`), and a step without a spike costs a subtraction. The
+Exp(1) draws come from a counter-based generator (SplitMix64's finalizer) keyed by
+the seed, the step, the neuron and the spike's index within the step, so they do
+not depend on threads or chunking, and the numpy code draws the same numbers. The
+initial clocks are Exp(1) draws of the seed (`initial_clock`).
 """
 
 import math
@@ -77,29 +87,111 @@ def step_key(seed, step):
     return np.uint64(_mix_int((z + int(step) * 0x9E3779B97F4A7C15) & _MASK))
 
 
-def uniforms_np(key, start, stop):
-    """Uniform [0, 1) draws of neurons ``start`` to ``stop`` for a step's ``key``:
-    SplitMix64's outputs ``key + (i + 1) * golden`` (53 bits each)."""
-    i = np.arange(start + 1, stop + 1, dtype=np.uint64)
+# SplitMix64-style constant that makes the key of a step's j-th draws (j >= 1)
+_SUB = np.uint64(0xD2B74407B1CE6E93)
+# Exponent and mantissa fields of a float64
+_MANT = 0x000FFFFFFFFFFFFF
+_ONE = 0x3FF0000000000000
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT2 = 1.4142135623730951
+# log(q) = 2 f + 2 f z Q(z), f = (q - 1) / (q + 1), z = f^2: Q(z) = sum_k z^k / (2k + 3)
+# fitted by least squares at 200 Chebyshev nodes of z in [0, 0.0295] (|f| up to
+# 0.1716 and a margin), in 40-digit arithmetic; |z (Q_fit - Q)| < 6e-18 there.
+_Q0, _Q1, _Q2, _Q3 = (
+    0.3333333333333335,
+    0.19999999999948842,
+    0.14285714313385184,
+    0.11111105504417156,
+)
+_Q4, _Q5, _Q6 = 0.09091449039920253, 0.07665715027870976, 0.0730999496070508
+# Poisson intensities per step are clipped here (keeps the clock finite)
+LAM_MAX = 2.0**20
+
+
+def log_ratio_np(a, b):
+    """``log(a / b)`` of positive, normal (or infinite) float64 arrays, in the
+    arithmetic of the compiled kernels (bit for bit): ``a = m_a 2^e_a``,
+    ``b = m_b 2^e_b``, ``m_a / m_b`` brought to [sqrt(1/2), sqrt(2)] by a factor 2,
+    then ``log(m_a / m_b) = 2 atanh(f)``, ``f = (m_a - m_b) / (m_a + m_b)`` (one
+    division; the numerator is exact), by a fitted polynomial. About 1 ulp."""
+    ba = np.asarray(a, dtype=np.float64).view(np.int64)
+    bb = np.asarray(b, dtype=np.float64).view(np.int64)
+    e = (ba >> 52) - (bb >> 52)
+    ma = ((ba & _MANT) | _ONE).view(np.float64)
+    mb = ((bb & _MANT) | _ONE).view(np.float64)
+    hi = ma > _SQRT2 * mb
+    lo = ma * _SQRT2 < mb
+    mb = np.where(hi, mb * 2.0, mb)
+    ma = np.where(lo, ma * 2.0, ma)
+    e = e + hi - lo
+    f = (ma - mb) / (ma + mb)
+    z = f * f
+    q = _Q6 * z + _Q5
+    q = q * z + _Q4
+    q = q * z + _Q3
+    q = q * z + _Q2
+    q = q * z + _Q1
+    q = q * z + _Q0
+    f2 = 2.0 * f
+    ef = e.astype(np.float64)
+    return ef * _LN2_HI + (ef * _LN2_LO + (f2 + f2 * (z * q)))
+
+
+def poisson_lam_np(J, rate_kind, tau_rc, tau_ref, lam_scale):
+    """The Poisson intensity per step, ``rate * dt``, at currents J, in the
+    arithmetic of the compiled kernels (``lam_scale = amplitude * dt``):
+    LIFRate's ``log1p(1 / (J - 1))`` as ``log(J / (J - 1))`` (`log_ratio_np`),
+    one division less; clipped to `LAM_MAX`."""
+    J = np.asarray(J, dtype=np.float64)
+    if rate_kind == LIF_RATE:
+        j = J - 1.0
+        on = j > 0.0
+        L = log_ratio_np(np.where(on, J, 2.0), np.where(on, j, 1.0))
+        lam = lam_scale / (tau_ref + tau_rc * L)
+        lam = np.where(on, lam, 0.0)
+    else:
+        lam = np.where(J > 0.0, lam_scale * J, 0.0)
+    return np.minimum(lam, LAM_MAX)
+
+
+def sub_key(key, j):
+    """The key of a step's ``j``-th draws (``j = 0``: the step's key itself)."""
+    if j == 0:
+        return np.uint64(key)
+    with np.errstate(over="ignore"):
+        return _mix_np(np.uint64(key) + np.uint64(j) * _SUB)
+
+
+def exp_draws_np(key, idx):
+    """Exp(1) draws of neurons ``idx`` for ``key``: ``-log(u)``, ``u`` in (0, 1]
+    from SplitMix64's output ``key + (i + 1) * golden`` (53 bits)."""
+    i = np.asarray(idx, dtype=np.uint64) + np.uint64(1)
     with np.errstate(over="ignore"):
         z = _mix_np(np.uint64(key) + i * _GOLDEN)
-    return (z >> _S11).astype(np.float64) * _TWO_M53
+    u = ((z >> _S11) + np.uint64(1)).astype(np.float64) * _TWO_M53
+    return log_ratio_np(np.ones_like(u), u)
 
 
-def poisson_inverse_np(lam, u):
-    """Poisson(lam) samples by inversion of the uniform draws ``u``: the least
-    ``k`` with ``u < P(X <= k)`` (exact up to rounding; ``lam`` below ~700)."""
-    p = np.exp(-lam)
-    cdf = p.copy()
-    k = np.zeros(lam.shape)
-    more = u >= cdf
-    while np.any(more):
-        idx = np.flatnonzero(more)
-        k[idx] += 1
-        p[idx] *= lam[idx] / k[idx]
-        cdf[idx] += p[idx]
-        more[idx] = (u[idx] >= cdf[idx]) & (p[idx] > 0)
-    return k
+def initial_clock(seed, n):
+    """Each neuron's first Exp(1) clock: the draws of step -1 (a step the
+    simulator never runs)."""
+    return exp_draws_np(step_key(seed, -1), np.arange(n))
+
+
+def poisson_clock_np(clock, lam, key):
+    """Advance the exponential clocks by ``lam`` and return each neuron's spike
+    count this step (see the module's documentation)."""
+    clock -= lam
+    counts = np.zeros(clock.shape[0])
+    idx = np.flatnonzero(clock <= 0.0)
+    j = 0
+    while idx.size:
+        clock[idx] += exp_draws_np(sub_key(key, j), idx)
+        counts[idx] += 1.0
+        idx = idx[clock[idx] <= 0.0]
+        j += 1
+    return counts
 
 
 def rates_np(J, rate_kind, tau_rc, tau_ref, amplitude):
@@ -129,13 +221,17 @@ def fused_step_np(state, x, base, step):
     """One step of a sub-population ensemble, in numpy (see `fused_step`)."""
     s = state
     J = base + s.enc_gain * x[s.dims]
-    rate = rates_np(J, s.rate_kind, s.tau_rc, s.tau_ref, s.rate_amplitude)
+    if s.spike_kind in (RATE, REGULAR):
+        rate = rates_np(J, s.rate_kind, s.tau_rc, s.tau_ref, s.rate_amplitude)
     out = s.out
     if s.spike_kind == RATE:
         out[:] = rate
     elif s.spike_kind == POISSON:
-        u = uniforms_np(step_key(s.seed, step), 0, J.shape[0])
-        out[:] = (s.spike_amplitude / s.dt) * poisson_inverse_np(rate * s.dt, u)
+        lam = poisson_lam_np(
+            J, s.rate_kind, s.tau_rc, s.tau_ref, s.rate_amplitude * s.dt
+        )
+        counts = poisson_clock_np(s.clock, lam, step_key(s.seed, step))
+        out[:] = (s.spike_amplitude / s.dt) * counts
     elif s.spike_kind == REGULAR:
         v = s.voltage
         v += s.dt * rate
@@ -185,10 +281,6 @@ if HAVE_NUMBA:  # pragma: no branch
 
         return sig, codegen
 
-    _LN2_HI = 6.93147180369123816490e-01
-    _LN2_LO = 1.90821492927058770002e-10
-    _SQRT2 = 1.4142135623730951
-
     @njit(inline="always", error_model="numpy")
     def _log(w):
         """Natural log of a positive, finite, normal ``w`` in plain arithmetic
@@ -226,28 +318,6 @@ if HAVE_NUMBA:  # pragma: no branch
         d = w - 1.0
         return _log(w) * (y / d) if d != 0.0 else y
 
-    @njit(inline="always", error_model="numpy")
-    def _exp_neg(lam):
-        """exp(-lam) for 0 <= lam <= 1 in plain arithmetic: exp(-lam / 8) by its
-        Taylor series to the 12th power (error below 1e-17), squared 3 times."""
-        x = -0.125 * lam
-        # Horner's rule with the reciprocals 1/k as constants (no divisions)
-        p = 1.0 + x * (1.0 / 12.0)
-        p = 1.0 + x * p * (1.0 / 11.0)
-        p = 1.0 + x * p * (1.0 / 10.0)
-        p = 1.0 + x * p * (1.0 / 9.0)
-        p = 1.0 + x * p * (1.0 / 8.0)
-        p = 1.0 + x * p * (1.0 / 7.0)
-        p = 1.0 + x * p * (1.0 / 6.0)
-        p = 1.0 + x * p * (1.0 / 5.0)
-        p = 1.0 + x * p * (1.0 / 4.0)
-        p = 1.0 + x * p * (1.0 / 3.0)
-        p = 1.0 + x * p * 0.5
-        p = 1.0 + x * p
-        p = p * p
-        p = p * p
-        return p * p
-
     @njit(inline="always")
     def _mix(z):
         z = (z ^ (z >> _S30)) * _M1
@@ -266,25 +336,53 @@ if HAVE_NUMBA:  # pragma: no branch
         return amplitude * J if J > 0.0 else 0.0
 
     @njit(inline="always", error_model="numpy")
-    def _uniform(key, i):
-        z = _mix(key + (i + np.uint64(1)) * _GOLDEN)
-        return np.float64(z >> _S11) * _TWO_M53
+    def _log_ratio(a, b):
+        """`log_ratio_np` on scalars (the same operations in the same order)."""
+        ba, bb = _as_int64(a), _as_int64(b)
+        e = (ba >> 52) - (bb >> 52)
+        ma = _as_float64((ba & _MANT) | _ONE)
+        mb = _as_float64((bb & _MANT) | _ONE)
+        hi = ma > _SQRT2 * mb
+        lo = ma * _SQRT2 < mb
+        mb = mb * 2.0 if hi else mb
+        ma = ma * 2.0 if lo else ma
+        e = e + (1 if hi else 0) - (1 if lo else 0)
+        f = (ma - mb) / (ma + mb)
+        z = f * f
+        q = _Q6 * z + _Q5
+        q = q * z + _Q4
+        q = q * z + _Q3
+        q = q * z + _Q2
+        q = q * z + _Q1
+        q = q * z + _Q0
+        f2 = 2.0 * f
+        ef = np.float64(e)
+        return ef * _LN2_HI + (ef * _LN2_LO + (f2 + f2 * (z * q)))
 
-    @njit(**_OPTIONS)
-    def _poisson_tail(lam, u):
-        """The Poisson(lam) sample of ``u`` (inversion) where the vectorized
-        pass stopped: lam > 1, or a count above 2."""
-        if lam > 1.0:
-            p = math.exp(-lam)
+    @njit(inline="always", error_model="numpy")
+    def _poisson_lam(J, rate_kind, tau_rc, tau_ref, lam_scale):
+        """`poisson_lam_np` on a scalar, branch-free."""
+        if rate_kind == LIF_RATE:
+            j = J - 1.0
+            on = j > 0.0
+            L = _log_ratio(J if on else 2.0, j if on else 1.0)
+            lam = lam_scale / (tau_ref + tau_rc * L)
+            lam = lam if on else 0.0
         else:
-            p = _exp_neg(lam)
-        cdf = p
-        k = 0.0
-        while u >= cdf and p > 0.0:
-            k += 1.0
-            p *= lam / k
-            cdf += p
-        return k
+            lam = lam_scale * J if J > 0.0 else 0.0
+        return min(lam, LAM_MAX)
+
+    @njit(inline="always", error_model="numpy")
+    def _exp_draw(key, i):
+        """`exp_draws_np` of one neuron ``i`` (uint64)."""
+        z = _mix(key + (i + np.uint64(1)) * _GOLDEN)
+        u = np.float64((z >> _S11) + np.uint64(1)) * _TWO_M53
+        return _log_ratio(1.0, u)
+
+    @njit(inline="always")
+    def _sub_key(key, j):
+        """`sub_key` for ``j >= 1``."""
+        return _mix(key + np.uint64(j) * _SUB)
 
     @njit(fastmath={"reassoc", "contract"}, **_OPTIONS)
     def _dot(a, b, lo, hi):
@@ -293,6 +391,63 @@ if HAVE_NUMBA:  # pragma: no branch
         acc = 0.0
         for i in range(np.uint64(lo), np.uint64(hi)):
             acc += a[i] * b[i]
+        return acc
+
+    @njit(**_OPTIONS)
+    def _poisson_chunk(
+        lo,
+        hi,
+        xv,
+        base,
+        enc_gain,
+        decoders,
+        out,
+        clock,
+        key,
+        rate_kind,
+        tau_rc,
+        tau_ref,
+        lam_scale,
+        spike_scale,
+        decode,
+    ):
+        """Poisson spikes of neurons ``lo`` to ``hi`` (uint64) by their
+        exponential clocks; returns their decoded sum (0 without ``decode``)."""
+        # the clocks, vectorized; the neurons that spiked are those at or below 0
+        n_spiked = 0
+        for i in range(lo, hi):
+            J = base[i] + enc_gain[i] * xv
+            t = clock[i] - _poisson_lam(J, rate_kind, tau_rc, tau_ref, lam_scale)
+            clock[i] = t
+            out[i] = 0.0
+            n_spiked += 1 if t <= 0.0 else 0
+        acc = 0.0
+        if n_spiked == 0:
+            return acc
+        # their indices (branch-free), their first draws (vectorized), then
+        # their counts (rarely above one) and decoded sum, in index order
+        spiked = np.empty(n_spiked + 1, dtype=np.uint64)
+        draws = np.empty(n_spiked)
+        n = 0
+        for i in range(lo, hi):
+            spiked[n] = i
+            n += 1 if clock[i] <= 0.0 else 0
+        for k in range(n_spiked):
+            draws[k] = _exp_draw(key, spiked[k])
+        for k in range(n_spiked):
+            i = spiked[k]
+            t = clock[i] + draws[k]
+            count = 1.0
+            j = 1
+            while t <= 0.0:
+                t += _exp_draw(_sub_key(key, j), i)
+                count += 1.0
+                j += 1
+            clock[i] = t
+            o = spike_scale * count
+            out[i] = o
+            if decode:
+                acc += decoders[i] * o
         return acc
 
     @njit(parallel=True, **_OPTIONS)
@@ -318,6 +473,7 @@ if HAVE_NUMBA:  # pragma: no branch
         out,
         voltage,
         refractory_time,
+        clock,
         partial,
         key,
         rate_kind,
@@ -335,33 +491,28 @@ if HAVE_NUMBA:  # pragma: no branch
             # unsigned indices: no negative-index wraparound, so loops vectorize
             lo, hi = np.uint64(chunk_lo[c]), np.uint64(chunk_hi[c])
             xv = x[chunk_dim[c]]
-            if spike_kind == RATE:
+            if spike_kind == POISSON:
+                partial[c] = _poisson_chunk(
+                    lo,
+                    hi,
+                    xv,
+                    base,
+                    enc_gain,
+                    decoders,
+                    out,
+                    clock,
+                    key,
+                    rate_kind,
+                    tau_rc,
+                    tau_ref,
+                    rate_amplitude * dt,
+                    spike_scale,
+                    decode,
+                )
+            elif spike_kind == RATE:
                 for i in range(lo, hi):
                     J = base[i] + enc_gain[i] * xv
                     out[i] = _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
-            elif spike_kind == POISSON:
-                # vectorized: counts 0, 1, 2 by inversion; the rest marked -1
-                n_tail = 0
-                for i in range(lo, hi):
-                    J = base[i] + enc_gain[i] * xv
-                    lam = dt * _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
-                    big = lam > 1.0
-                    p0 = _exp_neg(0.0 if big else lam)
-                    u = _uniform(key, np.uint64(i))
-                    p1 = p0 * lam
-                    c1 = p0 + p1
-                    c2 = c1 + p1 * lam * 0.5
-                    k = (1.0 if u >= p0 else 0.0) + (1.0 if u >= c1 else 0.0)
-                    tail = big or u >= c2
-                    out[i] = -1.0 if tail else spike_scale * k
-                    n_tail += 1 if tail else 0
-                if n_tail > 0:
-                    for i in range(lo, hi):
-                        if out[i] < 0.0:
-                            J = base[i] + enc_gain[i] * xv
-                            r = _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
-                            u = _uniform(key, np.uint64(i))
-                            out[i] = spike_scale * _poisson_tail(dt * r, u)
             elif spike_kind == REGULAR:
                 for i in range(lo, hi):
                     J = base[i] + enc_gain[i] * xv
@@ -388,7 +539,8 @@ if HAVE_NUMBA:  # pragma: no branch
                     voltage[i] = v
                     refractory_time[i] = r
                     out[i] = o
-            partial[c] = _dot(decoders, out, lo, hi) if decode else 0.0
+            if spike_kind != POISSON:
+                partial[c] = _dot(decoders, out, lo, hi) if decode else 0.0
 
     _fused_step_parallel = njit(parallel=True, **_OPTIONS)(_fused_step_py)
     _fused_step_serial = njit(**_OPTIONS)(_fused_step_py)
@@ -448,6 +600,7 @@ def fused_step(state, x, base, step):
         s.out,
         s.voltage,
         s.refractory_time,
+        s.clock if s.spike_kind == POISSON else s.out,
         s.partial,
         step_key(s.seed, step) if s.spike_kind == POISSON else np.uint64(0),
         s.rate_kind,

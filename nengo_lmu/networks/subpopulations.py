@@ -20,7 +20,7 @@ import os
 
 import nengo
 import numpy as np
-from nengo.builder import Builder, Operator
+from nengo.builder import Builder, Operator, Signal
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Copy, DotInc, ElementwiseInc
 from nengo.exceptions import BuildError, ValidationError
@@ -338,6 +338,11 @@ class FusedState:
         self.partial = np.zeros(len(lo))
         # signals' arrays, set by SimSubpopulation.make_step
         self.out = self.voltage = self.refractory_time = None
+        # Poisson spikes' exponential clocks: their initial values (the state
+        # signal's initial value; SimSubpopulation.make_step sets the signal's)
+        self.clock = None
+        if self.spike_kind == _kernels.POISSON:
+            self.clock = _kernels.initial_clock(self.seed, self.enc_gain.shape[0])
 
 
 class SimSubpopulation(Operator):
@@ -377,6 +382,9 @@ class SimSubpopulation(Operator):
             s.refractory_time = s.voltage
         else:
             s.voltage = s.refractory_time = s.out
+        if s.spike_kind == _kernels.POISSON:
+            # a signal, so that sim.reset() restores the initial clocks
+            s.clock = signals[self._states[0]]
         decoded = signals[self.incs[0]] if self.incs else None
 
         def step_subpopulation():
@@ -487,6 +495,11 @@ def fuse_subpopulation(model, ens, decode_conn=None):
         decoders,
         ens.dimensions,
     )
+    if state.clock is not None:
+        clock = Signal(state.clock, name=f"{ens}.clock")
+        model.sig[neurons]["clock"] = clock
+        states = [clock]
+        state.clock = None  # the signal's initial value, never written
     for op in encode + neuron_ops + decode_ops + ([] if direct_input else bias_copy):
         model.operators.remove(op)
     base = neuron_in if direct_input else np.asarray(built.bias, dtype=np.float64)
