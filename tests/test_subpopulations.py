@@ -283,6 +283,54 @@ def test_numpy_and_numba_steps_agree():
         assert np.array_equal(ours, _kernels.exp_draws_np(key, idx))
 
 
+def test_poisson_layout_skips_only_silent_neurons():
+    """With a constant bias, the kernel keeps the neurons sorted by threshold
+    and skips those below it: the same spikes and decoded output as with every
+    neuron processed (bias None), and as the numpy code, for inputs that sweep
+    every neuron across its threshold (and some beyond)."""
+    nt = nengo.PoissonSpiking(nengo.LIFRate())
+    n, d = 6000, 2
+    rng = np.random.RandomState(3)
+    dims = sp.dimension_blocks(n, d)
+    gain, bias = nengo.LIFRate().gain_bias(
+        rng.uniform(100, 400, n), rng.uniform(-1, 1, n)
+    )
+    enc_gain = gain * rng.choice([-1.0, 1.0], n)
+    enc_gain[:5] = 0.0  # no gain: always processed (one of them fires)
+    bias[0], bias[1:5] = 3.0, 0.5
+    decoders = rng.randn(n)
+    xs = np.stack([np.linspace(-1.5, 1.5, 80), np.linspace(1.2, -1.2, 80)], axis=1)
+    runs = {}
+    for name, b, use_numba in [
+        ("sorted", bias, True),
+        ("all", None, True),
+        ("numpy", bias, False),
+    ]:
+        if use_numba and not _kernels.HAVE_NUMBA:
+            continue
+        state = sp.FusedState(
+            dims, enc_gain, sp.fused_parameters(nt), 0.001, 7, decoders, d, bias=b
+        )
+        state.use_numba = use_numba
+        state.out = np.zeros(n)
+        spikes, decoded = [], []
+        for step, x in enumerate(xs):
+            decoded.append(_kernels.fused_step(state, x, bias, step))
+            spikes.append(state.out.copy())
+        runs[name] = np.array(spikes), np.array(decoded), state
+    spikes, decoded, state = runs["numpy"]
+    assert spikes[:, 0].sum() > 0 and spikes[:, 1:5].sum() == 0
+    assert (spikes > 0).mean() > 0.05
+    for name in ("sorted", "all"):
+        if name in runs:
+            assert np.array_equal(runs[name][0], spikes), name
+            assert np.allclose(runs[name][1], decoded, rtol=1e-12, atol=1e-9), name
+    if "sorted" in runs:
+        lay = runs["sorted"][2].layout
+        assert not np.array_equal(lay.order, np.arange(n))
+        assert np.array_equal(np.sort(lay.order), np.arange(n))
+
+
 def test_poisson_reset_and_initial_clocks(monkeypatch):
     """The exponential clocks are a signal: sim.reset() gives the same spikes
     bit for bit, and the initial clocks are Exp(1) draws of the seed."""
@@ -312,7 +360,10 @@ def test_poisson_reset_and_initial_clocks(monkeypatch):
         assert np.array_equal(sim.data[p_out], first_out)
     assert first.sum() > 0
     seed = sim.model.seeds[memory.ensembles[0]]
-    assert np.array_equal(initial, _kernels.initial_clock(seed % 2**63, 3000))
+    (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
+    order = op.fused.layout.order
+    assert np.array_equal(np.sort(order), np.arange(3000))
+    assert np.array_equal(initial, _kernels.initial_clock(seed % 2**63, 3000)[order])
     assert stats.kstest(initial, "expon").pvalue > 0.001
 
 

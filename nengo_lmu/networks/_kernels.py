@@ -180,9 +180,10 @@ def initial_clock(seed, n):
     return exp_draws_np(step_key(seed, -1), np.arange(n))
 
 
-def poisson_clock_np(clock, lam, key):
+def poisson_clock_np(clock, lam, key, neurons):
     """Advance the exponential clocks by ``lam`` and return each neuron's spike
-    count this step (see the module's documentation). A clock below
+    count this step (see the module's documentation); ``neurons`` are the
+    neurons' own indices (which key their draws). A clock below
     ``-LAM_MAX`` (an intensity above `LAM_MAX` spikes per step) is raised to it
     first, so that the count stays finite."""
     clock -= lam
@@ -191,7 +192,7 @@ def poisson_clock_np(clock, lam, key):
     clock[idx] = np.maximum(clock[idx], -LAM_MAX)
     j = 0
     while idx.size:
-        clock[idx] += exp_draws_np(sub_key(key, j), idx)
+        clock[idx] += exp_draws_np(sub_key(key, j), neurons[idx])
         counts[idx] += 1.0
         idx = idx[clock[idx] <= 0.0]
         j += 1
@@ -221,21 +222,32 @@ def group_rates_np(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude):
     return rates_np(J, rate_kind, tau_rc, tau_ref, amplitude)
 
 
+def poisson_step_np(s, x, base, step):
+    """A Poisson step of `fused_step_np`, over all neurons in the layout's
+    order (the compiled kernel skips those below threshold)."""
+    lay = s.layout
+    base = lay.base if lay.base is not None else base[lay.order]
+    J = base + s.enc_gain * x[s.dims]
+    lam = poisson_lam_np(J, s.rate_kind, s.tau_rc, s.tau_ref, s.rate_amplitude * s.dt)
+    counts = poisson_clock_np(s.clock, lam, step_key(s.seed, step), lay.order)
+    spikes = (s.spike_amplitude / s.dt) * counts
+    s.out[lay.order] = spikes
+    if s.decoders is None:
+        return None
+    return np.bincount(s.dims, weights=s.decoders * spikes, minlength=s.size_out)
+
+
 def fused_step_np(state, x, base, step):
     """One step of a sub-population ensemble, in numpy (see `fused_step`)."""
     s = state
+    if s.spike_kind == POISSON:
+        return poisson_step_np(s, x, base, step)
     J = base + s.enc_gain * x[s.dims]
     if s.spike_kind in (RATE, REGULAR):
         rate = rates_np(J, s.rate_kind, s.tau_rc, s.tau_ref, s.rate_amplitude)
     out = s.out
     if s.spike_kind == RATE:
         out[:] = rate
-    elif s.spike_kind == POISSON:
-        lam = poisson_lam_np(
-            J, s.rate_kind, s.tau_rc, s.tau_ref, s.rate_amplitude * s.dt
-        )
-        counts = poisson_clock_np(s.clock, lam, step_key(s.seed, step))
-        out[:] = (s.spike_amplitude / s.dt) * counts
     elif s.spike_kind == REGULAR:
         v = s.voltage
         v += s.dt * rate
@@ -417,21 +429,10 @@ if HAVE_NUMBA:  # pragma: no branch
     # multiply-adds fused: the clocks' pass is the step's arithmetic
     @njit(fastmath={"contract"}, **_OPTIONS)
     def _advance_clocks(
-        lo,
-        hi,
-        xv,
-        base,
-        enc_gain,
-        clock,
-        out,
-        masks,
-        rate_kind,
-        tau_rc,
-        tau_ref,
-        lam_scale,
+        lo, hi, xv, base, enc_gain, clock, masks, rate_kind, tau_rc, tau_ref, lam_scale
     ):
-        """``clock -= rate * dt`` and ``out = 0`` for neurons ``lo`` to ``hi``
-        (uint64), vectorized; bit ``b`` of ``masks[w]`` says whether neuron
+        """``clock -= rate * dt`` for neurons ``lo`` to ``hi`` (uint64),
+        vectorized; bit ``b`` of ``masks[w]`` says whether neuron
         ``lo + 64 w + b`` is at or below zero (it spiked). Returns how many."""
         n_spiked = 0
         w = 0
@@ -442,7 +443,6 @@ if HAVE_NUMBA:  # pragma: no branch
                 J = base[i] + enc_gain[i] * xv
                 t = clock[i] - _poisson_lam(J, rate_kind, tau_rc, tau_ref, lam_scale)
                 clock[i] = t
-                out[i] = 0.0
                 m |= (np.uint64(1) if t <= 0.0 else np.uint64(0)) << (i - start)
             masks[w] = m
             w += 1
@@ -452,14 +452,21 @@ if HAVE_NUMBA:  # pragma: no branch
 
     @njit(**_OPTIONS)
     def _poisson_chunk(
-        lo,
-        hi,
-        xv,
+        c,
+        x,
         base,
         enc_gain,
+        chunk_lo,
+        chunk_hi,
+        chunk_dim,
+        chunk_sign,
+        threshold,
+        order,
+        permuted,
         decoders,
         out,
         clock,
+        partial,
         key,
         rate_kind,
         tau_rc,
@@ -468,30 +475,40 @@ if HAVE_NUMBA:  # pragma: no branch
         spike_scale,
         decode,
     ):
-        """Poisson spikes of neurons ``lo`` to ``hi`` (uint64) by their
-        exponential clocks; returns their decoded sum (0 without ``decode``)."""
-        masks = np.empty((hi - lo + np.uint64(63)) // np.uint64(64), dtype=np.uint64)
+        """Poisson spikes of chunk ``c`` (positions ``lo`` to ``hi`` of the
+        `PoissonLayout`) by their exponential clocks, into ``out`` (zero); its
+        decoded sum goes to ``partial[c]``."""
+        lo, hi = np.uint64(chunk_lo[c]), np.uint64(chunk_hi[c])
+        partial[c] = 0.0
+        # only the neurons above threshold have a rate (a prefix of a sorted
+        # chunk, with a margin; the rate itself says which)
+        xv = x[chunk_dim[c]]
+        end = hi
+        if chunk_sign[c] != 0.0:
+            v = chunk_sign[c] * xv
+            v += 1e-9 * (1.0 + abs(v))
+            end = lo + np.uint64(np.searchsorted(threshold[lo:hi], v))
+        masks = np.empty((end - lo + np.uint64(63)) // np.uint64(64), dtype=np.uint64)
         n_spiked = _advance_clocks(
             lo,
-            hi,
+            end,
             xv,
             base,
             enc_gain,
             clock,
-            out,
             masks,
             rate_kind,
             tau_rc,
             tau_ref,
             lam_scale,
         )
-        acc = 0.0
         if n_spiked == 0:
-            return acc
-        # the spiked neurons' indices (from the masks' bits), their first
-        # draws (vectorized), then their counts (rarely above one) and decoded
-        # sum, in index order
+            return
+        # the spiked neurons' positions (from the masks' bits), their first
+        # draws (vectorized, keyed by the neurons' own indices), then their
+        # counts (rarely above one) and decoded sum
         spiked = np.empty(n_spiked, dtype=np.uint64)
+        ids = np.empty(n_spiked, dtype=np.uint64)
         draws = np.empty(n_spiked)
         n = 0
         for w in range(masks.shape[0]):
@@ -501,33 +518,38 @@ if HAVE_NUMBA:  # pragma: no branch
                 spiked[n] = start + _cttz(m)
                 n += 1
                 m &= m - np.uint64(1)
-        for k in range(n_spiked):
-            draws[k] = _exp_draw(key, spiked[k])
+        if permuted:
+            for k in range(n_spiked):
+                ids[k] = order[spiked[k]]
+        else:
+            ids[:] = spiked
+        for k in range(n_spiked):  # contiguous ids: vectorizes
+            draws[k] = _exp_draw(key, ids[k])
         more = False
         for k in range(n_spiked):
-            i = spiked[k]
-            t = max(clock[i], -LAM_MAX) + draws[k]
-            clock[i] = t
-            out[i] = spike_scale
+            p = spiked[k]
+            t = max(clock[p], -LAM_MAX) + draws[k]
+            clock[p] = t
+            out[ids[k]] = spike_scale
             more |= t <= 0.0
-        if decode:
-            acc = spike_scale * _gather_sum(decoders, spiked)
+        acc = spike_scale * _gather_sum(decoders, spiked) if decode else 0.0
         if more:  # rare: neurons with more than one spike
             for k in range(n_spiked):
-                i = spiked[k]
-                t = clock[i]
+                p = spiked[k]
+                t = clock[p]
                 if t <= 0.0:
+                    i = order[p]
                     count = 1.0
                     j = 1
                     while t <= 0.0:
-                        t += _exp_draw(_sub_key(key, j), i)
+                        t += _exp_draw(_sub_key(key, j), np.uint64(i))
                         count += 1.0
                         j += 1
-                    clock[i] = t
+                    clock[p] = t
                     out[i] = spike_scale * count
                     if decode:
-                        acc += decoders[i] * (spike_scale * (count - 1.0))
-        return acc
+                        acc += decoders[p] * (spike_scale * (count - 1.0))
+        partial[c] = acc
 
     @njit(fastmath={"reassoc", "contract"}, **_OPTIONS)
     def _gather_sum(a, idx):
@@ -562,7 +584,6 @@ if HAVE_NUMBA:  # pragma: no branch
         out,
         voltage,
         refractory_time,
-        clock,
         partial,
         key,
         rate_kind,
@@ -580,25 +601,7 @@ if HAVE_NUMBA:  # pragma: no branch
         # unsigned indices: no negative-index wraparound, so loops vectorize
         lo, hi = np.uint64(chunk_lo[c]), np.uint64(chunk_hi[c])
         xv = x[chunk_dim[c]]
-        if spike_kind == POISSON:
-            partial[c] = _poisson_chunk(
-                lo,
-                hi,
-                xv,
-                base,
-                enc_gain,
-                decoders,
-                out,
-                clock,
-                key,
-                rate_kind,
-                tau_rc,
-                tau_ref,
-                rate_amplitude * dt,
-                spike_scale,
-                decode,
-            )
-        elif spike_kind == RATE:
+        if spike_kind == RATE:
             for i in range(lo, hi):
                 J = base[i] + enc_gain[i] * xv
                 out[i] = _rate(J, rate_kind, tau_rc, tau_ref, rate_amplitude)
@@ -628,8 +631,7 @@ if HAVE_NUMBA:  # pragma: no branch
                 voltage[i] = v
                 refractory_time[i] = r
                 out[i] = o
-        if spike_kind != POISSON:
-            partial[c] = _dot(decoders, out, lo, hi) if decode else 0.0
+        partial[c] = _dot(decoders, out, lo, hi) if decode else 0.0
 
     @njit(**_OPTIONS)
     def _fused_step_serial(
@@ -643,7 +645,6 @@ if HAVE_NUMBA:  # pragma: no branch
         out,
         voltage,
         refractory_time,
-        clock,
         partial,
         key,
         rate_kind,
@@ -672,7 +673,6 @@ if HAVE_NUMBA:  # pragma: no branch
                 out,
                 voltage,
                 refractory_time,
-                clock,
                 partial,
                 key,
                 rate_kind,
@@ -698,7 +698,6 @@ if HAVE_NUMBA:  # pragma: no branch
         out,
         voltage,
         refractory_time,
-        clock,
         partial,
         key,
         rate_kind,
@@ -725,7 +724,6 @@ if HAVE_NUMBA:  # pragma: no branch
                 out,
                 voltage,
                 refractory_time,
-                clock,
                 partial,
                 key,
                 rate_kind,
@@ -738,6 +736,122 @@ if HAVE_NUMBA:  # pragma: no branch
                 dt,
                 decode,
             )
+
+    @njit(**_OPTIONS)
+    def _poisson_step_serial(
+        x,
+        base,
+        enc_gain,
+        chunk_lo,
+        chunk_hi,
+        chunk_dim,
+        chunk_sign,
+        threshold,
+        order,
+        permuted,
+        decoders,
+        out,
+        clock,
+        win_lo,
+        win_hi,
+        win_runs,
+        partial,
+        key,
+        rate_kind,
+        tau_rc,
+        tau_ref,
+        lam_scale,
+        spike_scale,
+        decode,
+    ):
+        """`fused_step`'s Poisson chunks in turn."""
+        for w in range(win_lo.shape[0]):
+            lo, hi = np.uint64(win_lo[w]), np.uint64(win_hi[w])
+            for i in range(lo, hi):
+                out[i] = 0.0
+            for c in range(win_runs[w], win_runs[w + 1]):
+                _poisson_chunk(
+                    c,
+                    x,
+                    base,
+                    enc_gain,
+                    chunk_lo,
+                    chunk_hi,
+                    chunk_dim,
+                    chunk_sign,
+                    threshold,
+                    order,
+                    permuted,
+                    decoders,
+                    out,
+                    clock,
+                    partial,
+                    key,
+                    rate_kind,
+                    tau_rc,
+                    tau_ref,
+                    lam_scale,
+                    spike_scale,
+                    decode,
+                )
+
+    @njit(parallel=True, **_OPTIONS)
+    def _poisson_step_parallel(
+        x,
+        base,
+        enc_gain,
+        chunk_lo,
+        chunk_hi,
+        chunk_dim,
+        chunk_sign,
+        threshold,
+        order,
+        permuted,
+        decoders,
+        out,
+        clock,
+        win_lo,
+        win_hi,
+        win_runs,
+        partial,
+        key,
+        rate_kind,
+        tau_rc,
+        tau_ref,
+        lam_scale,
+        spike_scale,
+        decode,
+    ):
+        """`fused_step`'s Poisson chunks on all cores."""
+        for w in prange(win_lo.shape[0]):
+            lo, hi = np.uint64(win_lo[w]), np.uint64(win_hi[w])
+            for i in range(lo, hi):
+                out[i] = 0.0
+            for c in range(win_runs[w], win_runs[w + 1]):
+                _poisson_chunk(
+                    c,
+                    x,
+                    base,
+                    enc_gain,
+                    chunk_lo,
+                    chunk_hi,
+                    chunk_dim,
+                    chunk_sign,
+                    threshold,
+                    order,
+                    permuted,
+                    decoders,
+                    out,
+                    clock,
+                    partial,
+                    key,
+                    rate_kind,
+                    tau_rc,
+                    tau_ref,
+                    lam_scale,
+                    spike_scale,
+                    decode,
+                )
 
 
 def group_rates(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude):
@@ -782,6 +896,36 @@ def fused_step(state, x, base, step):
         return fused_step_np(s, x, base, step)
     decode = s.decoders is not None
     n = s.enc_gain.shape[0]
+    if s.spike_kind == POISSON:
+        lay = s.layout
+        parallel = n >= PARALLEL_MIN_NEURONS
+        (_poisson_step_parallel if parallel else _poisson_step_serial)(
+            x,
+            lay.base if lay.base is not None else base,
+            s.enc_gain,
+            s.chunk_lo,
+            s.chunk_hi,
+            s.chunk_dim,
+            lay.chunk_sign,
+            lay.threshold,
+            lay.order,
+            lay.base is not None,
+            s.decoders if decode else s.enc_gain,
+            s.out,
+            s.clock,
+            lay.win_lo,
+            lay.win_hi,
+            lay.win_runs,
+            s.partial,
+            step_key(s.seed, step),
+            s.rate_kind,
+            s.tau_rc,
+            s.tau_ref,
+            s.rate_amplitude * s.dt,
+            s.spike_amplitude / s.dt,
+            decode,
+        )
+        return np.add.reduceat(s.partial, s.dim_first_chunk) if decode else None
     kernel = _fused_step_parallel if n >= PARALLEL_MIN_NEURONS else _fused_step_serial
     kernel(
         x,
@@ -794,9 +938,8 @@ def fused_step(state, x, base, step):
         s.out,
         s.voltage,
         s.refractory_time,
-        s.clock if s.spike_kind == POISSON else s.out,
         s.partial,
-        step_key(s.seed, step) if s.spike_kind == POISSON else np.uint64(0),
+        np.uint64(0),
         s.rate_kind,
         s.spike_kind,
         s.tau_rc,
