@@ -198,24 +198,199 @@ def test_poisson_counts_follow_the_poisson_distribution(use_numba):
     assert abs(total.var() / total.mean() - 1) < 0.05
 
 
+def poisson_counts(n, J, x, dt=0.001, seed=3, use_numba=True, gain=None):
+    """Spike counts (steps, n) of n Poisson LIF-rate neurons of bias ``J`` and
+    encoder gain ``gain`` (default 0) for the inputs ``x`` (one per step), and
+    their intensities rate * dt (Nengo's LIFRate)."""
+    nt = nengo.PoissonSpiking(nengo.LIFRate())
+    state, base = fused_state(nt, n, J=0.0, dt=dt, seed=seed)
+    base = np.broadcast_to(np.asarray(J, dtype=float), (n,)).copy()
+    if gain is not None:
+        state.enc_gain = np.broadcast_to(np.asarray(gain, dtype=float), (n,)).copy()
+    state.use_numba = use_numba
+    counts = np.zeros((len(x), n))
+    lam = np.zeros((len(x), n))
+    for step, xt in enumerate(x):
+        _kernels.fused_step(state, np.array([xt]), base, step)
+        counts[step] = state.out * dt
+        J_t = base + state.enc_gain * xt
+        lam[step] = nengo.LIFRate().rates(J_t, 1.0, 0.0).ravel() * dt
+    assert np.allclose(counts, np.round(counts))
+    return np.round(counts), lam
+
+
+def chi2_pvalue(counts, lam, k_max=8):
+    """Pearson's chi-square p-value of counts against Poisson(lam) (each count
+    with its own intensity: the expected frequency of k is the sum of the
+    pmfs), over the values 0 .. k_max with expected frequency above 5."""
+    k = np.arange(k_max + 1)
+    observed = np.bincount(counts.astype(int).ravel(), minlength=k_max + 2)[: k.size]
+    expected = stats.poisson.pmf(k[:, None], lam.ravel()[None, :]).sum(axis=1)
+    keep = expected > 5
+    chi2 = np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])
+    return stats.chi2.sf(chi2, keep.sum() - 1)
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
+def test_poisson_counts_with_a_varying_rate(use_numba):
+    """The exponential clocks under a rate that changes every step (a sine
+    input through neurons of different gains and biases, dt = 5 ms, up to ~6
+    spikes per step): counts per step and neuron follow Poisson(rate * dt)
+    (chi-square, p > 0.001), their total is right (within 3 standard errors),
+    and the counts of consecutive steps, and of neighbouring neurons, are
+    uncorrelated (within 5 standard errors of 0)."""
+    if use_numba and not _kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    n, steps, dt = 4000, 200, 0.005
+    rng = np.random.RandomState(1)
+    x = np.sin(np.linspace(0, 6 * np.pi, steps))
+    counts, lam = poisson_counts(
+        n,
+        rng.uniform(0.5, 3.0, n),
+        x,
+        dt=dt,
+        gain=rng.uniform(-40, 40, n),
+        use_numba=use_numba,
+    )
+    assert counts.max() >= 4 and lam.max() > 1 and (lam == 0).mean() > 0.1
+    assert chi2_pvalue(counts, lam) > 0.001
+    assert abs(counts.sum() - lam.sum()) < 3 * np.sqrt(lam.sum())
+    # Poisson residuals, unit variance where lam > 0
+    on = lam > 0
+    z = np.where(on, (counts - lam) / np.sqrt(np.where(on, lam, 1.0)), 0.0)
+    assert np.all(counts[~on] == 0)
+    both = on[1:] & on[:-1]
+    lag1 = np.sum(z[1:] * z[:-1] * both) / both.sum()
+    assert abs(lag1) < 5 / np.sqrt(both.sum()), lag1
+    pairs = on[:, 1:] & on[:, :-1]
+    neighbours = np.sum(z[:, 1:] * z[:, :-1] * pairs) / pairs.sum()
+    assert abs(neighbours) < 5 / np.sqrt(pairs.sum()), neighbours
+    assert abs(np.sum(z**2 * on) / on.sum() - 1) < 0.02
+
+
 def test_numpy_and_numba_steps_agree():
-    """The numpy fallback does the numba kernel's arithmetic: same Poisson draws
-    (the counter-based generator) and LIF spikes."""
+    """The numpy fallback does the numba kernel's arithmetic: the same Exp(1)
+    draws (the counter-based generator, bit for bit), the same Poisson spikes,
+    including steps of several spikes (the clocks agree to rounding: the
+    compiled pass fuses multiply-adds), and the same LIF spikes."""
     if not _kernels.HAVE_NUMBA:
         pytest.skip("numba is not installed")
-    rng = np.random.RandomState(0)
+    x = np.linspace(-1, 2, 60)
+    gain = np.linspace(1, 40, 5000)
+    a, _ = poisson_counts(5000, 0.5, x, use_numba=True, gain=gain)
+    b, _ = poisson_counts(5000, 0.5, x, use_numba=False, gain=gain)
+    assert a.max() >= 2 and a.sum() > 10_000
+    assert np.array_equal(a, b)
     for nt in (nengo.PoissonSpiking(nengo.LIFRate()), nengo.LIF()):
-        outs = []
+        outs, clocks = [], []
         for use_numba in (True, False):
             state, base = fused_state(nt, 5000, J=0.0)
-            state.enc_gain = rng.uniform(1, 3, 5000) * 0 + np.linspace(1, 4, 5000)
+            state.enc_gain = np.linspace(1, 4, 5000)
             state.use_numba = use_numba
             trace = []
             for step in range(50):
                 _kernels.fused_step(state, np.array([1.0]), base, step)
                 trace.append(state.out.copy())
             outs.append(np.array(trace))
+            clocks.append(state.clock)
         assert np.array_equal(outs[0], outs[1]), type(nt).__name__
+        if clocks[0] is not None:
+            assert np.allclose(clocks[0], clocks[1], rtol=1e-12, atol=1e-12)
+    import numba
+
+    @numba.njit
+    def draws(key, idx):
+        return [_kernels._exp_draw(key, i) for i in idx]
+
+    idx = np.arange(0, 10**6, 7, dtype=np.uint64)
+    for j in (0, 1, 5):
+        key = _kernels.sub_key(_kernels.step_key(11, 3), j)
+        ours = np.array(draws(key, idx))
+        assert np.array_equal(ours, _kernels.exp_draws_np(key, idx))
+
+
+def test_poisson_layout_skips_only_silent_neurons():
+    """With a constant bias, the kernel keeps the neurons sorted by threshold
+    and skips those below it: the same spikes and decoded output as with every
+    neuron processed (bias None), and as the numpy code, for inputs that sweep
+    every neuron across its threshold (and some beyond)."""
+    nt = nengo.PoissonSpiking(nengo.LIFRate())
+    n, d = 6000, 2
+    rng = np.random.RandomState(3)
+    dims = sp.dimension_blocks(n, d)
+    gain, bias = nengo.LIFRate().gain_bias(
+        rng.uniform(100, 400, n), rng.uniform(-1, 1, n)
+    )
+    enc_gain = gain * rng.choice([-1.0, 1.0], n)
+    enc_gain[:5] = 0.0  # no gain: always processed (one of them fires)
+    bias[0], bias[1:5] = 3.0, 0.5
+    decoders = rng.randn(n)
+    xs = np.stack([np.linspace(-1.5, 1.5, 80), np.linspace(1.2, -1.2, 80)], axis=1)
+    runs = {}
+    for name, b, use_numba in [
+        ("sorted", bias, True),
+        ("all", None, True),
+        ("numpy", bias, False),
+    ]:
+        if use_numba and not _kernels.HAVE_NUMBA:
+            continue
+        state = sp.FusedState(
+            dims, enc_gain, sp.fused_parameters(nt), 0.001, 7, decoders, d, bias=b
+        )
+        state.use_numba = use_numba
+        state.out = np.zeros(n)
+        spikes, decoded = [], []
+        for step, x in enumerate(xs):
+            decoded.append(_kernels.fused_step(state, x, bias, step))
+            spikes.append(state.out.copy())
+        runs[name] = np.array(spikes), np.array(decoded), state
+    spikes, decoded, state = runs["numpy"]
+    assert spikes[:, 0].sum() > 0 and spikes[:, 1:5].sum() == 0
+    assert (spikes > 0).mean() > 0.05
+    for name in ("sorted", "all"):
+        if name in runs:
+            assert np.array_equal(runs[name][0], spikes), name
+            assert np.allclose(runs[name][1], decoded, rtol=1e-12, atol=1e-9), name
+    if "sorted" in runs:
+        lay = runs["sorted"][2].layout
+        assert not np.array_equal(lay.order, np.arange(n))
+        assert np.array_equal(np.sort(lay.order), np.arange(n))
+
+
+def test_poisson_reset_and_initial_clocks(monkeypatch):
+    """The exponential clocks are a signal: sim.reset() gives the same spikes
+    bit for bit, and the initial clocks are Exp(1) draws of the seed."""
+    monkeypatch.setattr(sp, "FUSE", True)
+    with nengo.Network(seed=6) as net:
+        u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5, y0=0))
+        memory = LMUMemory(
+            3,
+            0.3,
+            3000,
+            neuron_type=nengo.PoissonSpiking(nengo.LIFRate()),
+            layout="subpopulations",
+        )
+        nengo.Connection(u, memory.input, synapse=None)
+        p = nengo.Probe(memory.ensembles[0].neurons)
+        p_out = nengo.Probe(memory.output)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        clock = sim.model.sig[memory.ensembles[0].neurons]["clock"]
+        initial = np.array(clock.initial_value)
+        sim.run(0.1)
+        first, first_out = sim.data[p].copy(), sim.data[p_out].copy()
+        assert not np.array_equal(sim.signals[clock], initial)
+        sim.reset()
+        assert np.array_equal(sim.signals[clock], initial)
+        sim.run(0.1)
+        assert np.array_equal(sim.data[p], first)
+        assert np.array_equal(sim.data[p_out], first_out)
+    assert first.sum() > 0
+    seed = sim.model.seeds[memory.ensembles[0]]
+    (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
+    order = op.fused.layout.order
+    assert np.array_equal(np.sort(order), np.arange(3000))
+    assert np.array_equal(initial, _kernels.initial_clock(seed % 2**63, 3000)[order])
+    assert stats.kstest(initial, "expon").pvalue > 0.001
 
 
 def test_direct_neuron_input_is_kept(monkeypatch):
@@ -280,24 +455,36 @@ def test_nengo_dl_builds_the_same_network():
     assert nrmse(dl.data[p], ref.data[p]) < 0.05
 
 
-def test_compiled_log_and_exp_match_libm():
-    """The kernels' plain-arithmetic log1p and exp(-x) (which let the loops
-    vectorize) agree with numpy's to a few ulps (measured: 2 and 5 ulps) over
-    the range the LIF rate and the Poisson draws use."""
+def test_compiled_logs_match_libm():
+    """The kernels' plain-arithmetic logarithms (which let the loops vectorize)
+    agree with numpy's to a few ulps (measured: 2 ulps) over the range the LIF
+    rate and the Exp(1) draws use, and the numpy version of ``log(a / b)`` is
+    the compiled one bit for bit."""
+    y = np.logspace(-12, 300, 20_001)
+    a = np.logspace(-300, 300, 20_001)
+    b = a[::-1] * np.linspace(0.5, 2, a.size)
+    ratio = _kernels.log_ratio_np(a, b)
+    ref = np.log(a) - np.log(b)
+    big = np.abs(ref) > 10  # the reference's own rounding is small there
+    assert np.allclose(ratio[big], ref[big], rtol=6e-16, atol=0)
+    q = np.linspace(0.5, 2.0, 20_001)
+    near = _kernels.log_ratio_np(q, np.ones_like(q))
+    assert np.allclose(near, np.log(q), rtol=6e-16, atol=0)
+    lam = _kernels.poisson_lam_np(1 + y, _kernels.LIF_RATE, 0.02, 0.002, 1e-3)
+    ref_lam = nengo.LIFRate().rates(1 + y, 1.0, 0.0).ravel() * 1e-3
+    assert np.allclose(lam, ref_lam, rtol=2e-15, atol=0)
     if not _kernels.HAVE_NUMBA:
-        pytest.skip("numba is not installed")
+        return
     import numba
 
     @numba.njit
-    def apply(y, lam):
-        a, b = np.empty_like(y), np.empty_like(lam)
+    def apply(y, a, b):
+        l1p, r = np.empty_like(y), np.empty_like(a)
         for i in range(y.shape[0]):
-            a[i] = _kernels._log1p(y[i])
-            b[i] = _kernels._exp_neg(lam[i])
-        return a, b
+            l1p[i] = _kernels._log1p(y[i])
+            r[i] = _kernels._log_ratio(a[i], b[i])
+        return l1p, r
 
-    y = np.logspace(-12, 300, 20_001)
-    lam = np.linspace(0, 1, 20_001)
-    log1p, exp_neg = apply(y, lam)
+    log1p, compiled = apply(y, a, b)
     assert np.allclose(log1p, np.log1p(y), rtol=6e-16, atol=0)
-    assert np.allclose(exp_neg, np.exp(-lam), rtol=1.5e-15, atol=0)
+    assert np.array_equal(compiled, ratio)

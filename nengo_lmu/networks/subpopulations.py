@@ -20,7 +20,7 @@ import os
 
 import nengo
 import numpy as np
-from nengo.builder import Builder, Operator
+from nengo.builder import Builder, Operator, Signal
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Copy, DotInc, ElementwiseInc
 from nengo.cache import Fingerprint, check_attrs
@@ -347,10 +347,90 @@ def _solve_subpopulation(conn, gain, bias, layout, targets, rng=None):
     return decoders, {"groups": len(groups)}
 
 
-class FusedState:
-    """The constants and state `SimSubpopulation` passes to the kernels."""
+class PoissonLayout:
+    """The order in which the Poisson kernel keeps a sub-population's neurons.
 
-    def __init__(self, dims, enc_gain, params, dt, seed, decoders, size_out):
+    Within each window of `~nengo_lmu.networks._kernels.CHUNK` consecutive
+    neurons of a dimension: the neurons of positive encoders, sorted by the input
+    ``x`` above which they fire (their threshold), then those of negative
+    encoders, sorted by the ``-x`` above which they fire, then any whose gain is
+    too small to say (processed every step); each of these runs is a chunk of
+    the kernel. Each step, a chunk's neurons below threshold are a suffix that
+    the kernel skips (they have no rate: no work, no spike). A window's outputs
+    are zeroed in one pass, then its spikes written (within 64 kB). With ``bias``
+    None (the input current changes: other connections feed the neurons), the
+    neurons keep their order and are all processed.
+
+    The kernel keeps the per-neuron arrays (gain, bias, decoders, clocks) in this
+    order; the neurons' output and the Poisson draws use the neurons' own
+    indices, so spikes do not depend on the order.
+    """
+
+    def __init__(self, dims, enc_gain, bias, size_out):
+        n = dims.shape[0]
+        lo, hi, chunk_dim, chunk_sign, order, threshold = [], [], [], [], [], []
+        pos = 0
+        windows = []
+        for k in range(size_out):
+            idx = np.flatnonzero(dims == k)
+            for start in range(0, idx.size, _kernels.CHUNK):
+                windows.append((k, idx[start : start + _kernels.CHUNK]))
+        win_lo, win_hi, win_runs = [], [], [0]
+        for k, idx in windows:
+            win_lo.append(idx[0])
+            win_hi.append(idx[-1] + 1)
+            if bias is None:
+                groups = [(idx, 0.0, np.zeros(idx.size))]
+            else:
+                g, b = enc_gain[idx], bias[idx]
+                # J = b + g x > 1 iff sign(g) x > (1 - b) / |g|; the kernel adds
+                # a margin of 1e-9 (1 + |x|), more than the rounding of J for
+                # these gains (the rate itself decides, beyond the margin too)
+                steep = np.abs(g) > 1e-6 * (np.abs(b) + 1.0)
+                thr = np.zeros(idx.size)
+                thr[steep] = (1.0 - b[steep]) / np.abs(g[steep])
+                groups = []
+                for sign, sel in (
+                    (1.0, steep & (g > 0)),
+                    (-1.0, steep & (g < 0)),
+                    (0.0, ~steep),
+                ):
+                    by = np.argsort(thr[sel], kind="stable")
+                    groups.append((idx[sel][by], sign, thr[sel][by]))
+            for part, sign, thr_part in groups:
+                if part.size == 0:
+                    continue
+                lo.append(pos)
+                hi.append(pos + part.size)
+                chunk_dim.append(k)
+                chunk_sign.append(sign)
+                order.append(part)
+                threshold.append(thr_part)
+                pos += part.size
+            win_runs.append(len(lo))
+        self.order = np.concatenate(order).astype(np.uint32 if n < 2**32 else np.uint64)
+        assert self.order.size == n
+        self.threshold = np.concatenate(threshold)
+        self.chunk_lo = np.asarray(lo, dtype=np.int64)
+        self.chunk_hi = np.asarray(hi, dtype=np.int64)
+        self.chunk_dim = np.asarray(chunk_dim, dtype=np.int64)
+        self.chunk_sign = np.asarray(chunk_sign, dtype=np.float64)
+        self.base = None if bias is None else np.ascontiguousarray(bias[self.order])
+        # the windows: their neurons (indices lo to hi), their chunks
+        self.win_lo = np.asarray(win_lo, dtype=np.int64)
+        self.win_hi = np.asarray(win_hi, dtype=np.int64)
+        self.win_runs = np.asarray(win_runs, dtype=np.int64)
+
+
+class FusedState:
+    """The constants and state `SimSubpopulation` passes to the kernels.
+
+    With Poisson spikes, the per-neuron arrays (``dims``, ``enc_gain``,
+    ``decoders``, ``clock``) are in the order of ``layout`` (`PoissonLayout`;
+    ``bias``, when constant, lets it skip the neurons below threshold).
+    """
+
+    def __init__(self, dims, enc_gain, params, dt, seed, decoders, size_out, bias=None):
         self.dims = dims.astype(np.intp)
         self.enc_gain = np.ascontiguousarray(enc_gain, dtype=np.float64)
         self.size_out = size_out
@@ -360,19 +440,38 @@ class FusedState:
         self.use_numba = _kernels.HAVE_NUMBA
         for key, value in params.items():
             setattr(self, key, value)
-        # chunks of one dimension each, at most CHUNK neurons
-        lo, hi, chunk_dim = [], [], []
-        for k in range(size_out):
-            idx = np.flatnonzero(self.dims == k)
-            for start in range(idx[0], idx[-1] + 1, _kernels.CHUNK):
-                lo.append(start)
-                hi.append(min(start + _kernels.CHUNK, idx[-1] + 1))
-                chunk_dim.append(k)
-        self.chunk_lo = np.asarray(lo, dtype=np.int64)
-        self.chunk_hi = np.asarray(hi, dtype=np.int64)
-        self.chunk_dim = np.asarray(chunk_dim, dtype=np.int64)
+        self.layout = self.clock = None
+        if self.spike_kind == _kernels.POISSON:
+            self.layout = lay = PoissonLayout(
+                self.dims,
+                self.enc_gain,
+                None if bias is None else np.asarray(bias, dtype=np.float64),
+                size_out,
+            )
+            self.dims = self.dims[lay.order]
+            self.enc_gain = np.ascontiguousarray(self.enc_gain[lay.order])
+            if decoders is not None:
+                self.decoders = np.ascontiguousarray(decoders[lay.order])
+            self.chunk_lo, self.chunk_hi = lay.chunk_lo, lay.chunk_hi
+            self.chunk_dim = lay.chunk_dim
+            # the exponential clocks' initial values (the state signal's initial
+            # value; SimSubpopulation.make_step sets the signal's array)
+            n = self.enc_gain.shape[0]
+            self.clock = _kernels.initial_clock(self.seed, n)[lay.order]
+        else:
+            # chunks of one dimension each, at most CHUNK neurons
+            lo, hi, chunk_dim = [], [], []
+            for k in range(size_out):
+                idx = np.flatnonzero(self.dims == k)
+                for start in range(idx[0], idx[-1] + 1, _kernels.CHUNK):
+                    lo.append(start)
+                    hi.append(min(start + _kernels.CHUNK, idx[-1] + 1))
+                    chunk_dim.append(k)
+            self.chunk_lo = np.asarray(lo, dtype=np.int64)
+            self.chunk_hi = np.asarray(hi, dtype=np.int64)
+            self.chunk_dim = np.asarray(chunk_dim, dtype=np.int64)
         self.dim_first_chunk = np.searchsorted(self.chunk_dim, np.arange(size_out))
-        self.partial = np.zeros(len(lo))
+        self.partial = np.zeros(self.chunk_lo.shape[0])
         # signals' arrays, set by SimSubpopulation.make_step
         self.out = self.voltage = self.refractory_time = None
 
@@ -414,6 +513,9 @@ class SimSubpopulation(Operator):
             s.refractory_time = s.voltage
         else:
             s.voltage = s.refractory_time = s.out
+        if s.spike_kind == _kernels.POISSON:
+            # a signal, so that sim.reset() restores the initial clocks
+            s.clock = signals[self._states[0]]
         decoded = signals[self.incs[0]] if self.incs else None
 
         def step_subpopulation():
@@ -523,7 +625,13 @@ def fuse_subpopulation(model, ens, decode_conn=None):
         model.seeds[ens],
         decoders,
         ens.dimensions,
+        bias=None if direct_input else built.bias,
     )
+    if state.clock is not None:
+        clock = Signal(state.clock, name=f"{ens}.clock")
+        model.sig[neurons]["clock"] = clock
+        states = [clock]
+        state.clock = None  # the signal's initial value, never written
     for op in encode + neuron_ops + decode_ops + ([] if direct_input else bias_copy):
         model.operators.remove(op)
     base = neuron_in if direct_input else np.asarray(built.bias, dtype=np.float64)
