@@ -128,11 +128,14 @@ def memory_run(neuron_type, fuse, monkeypatch, n=2400, seed=0, duration=0.5, **k
 )
 def test_fused_step_equals_nengo_operators(neuron_type, monkeypatch):
     """Deterministic neuron types: the fused step gives Nengo's own operators'
-    spikes and decoded output (the same arithmetic: to 1e-9)."""
+    spikes and decoded output (the same arithmetic: to 1e-9). Rates to 1e-9
+    plus 1e-7 of their value: just above threshold a rate amplifies a last-bit
+    difference in the current (the decoded feedback is summed in another order
+    than Nengo's dot product; measured 3e-9 at 2.8 Hz on numpy 2)."""
     y_ref, _, s_ref, n_ref = memory_run(neuron_type, False, monkeypatch)
     y, _, s, n_fused = memory_run(neuron_type, True, monkeypatch)
     assert (n_ref, n_fused) == (0, 1)
-    assert np.allclose(s, s_ref, rtol=0, atol=1e-9)
+    assert np.allclose(s, s_ref, rtol=1e-7, atol=1e-9)
     assert np.allclose(y, y_ref, rtol=0, atol=1e-9)
 
 
