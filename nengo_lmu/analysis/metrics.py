@@ -14,8 +14,9 @@ def nrmse(y, target):
 
 
 def bootstrap_interval(values, n_boot=2000, rng=None):
-    """Mean of ``values`` and a bootstrap 95 % interval of that mean."""
-    values = np.asarray(values, dtype=float)
+    """Mean of ``values`` and a bootstrap 95 % interval of that mean (the same
+    for the same values in any order)."""
+    values = np.sort(np.asarray(values, dtype=float))
     rng = np.random.RandomState(0) if rng is None else rng
     means = values[rng.randint(len(values), size=(n_boot, len(values)))].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
@@ -28,7 +29,8 @@ def fit_scaling(n_neurons, errors, n_boot=1000, rng=None):
     ``errors`` holds one value per run (one per seed at each m). The slope is the
     least-squares fit of ``log(mean error at m)`` against ``log(m)``; the interval
     resamples the runs at each m (with replacement, independently) ``n_boot``
-    times.
+    times. The result does not depend on the order of the runs (a sweep writes
+    them as they finish).
 
     Returns
     -------
@@ -39,7 +41,7 @@ def fit_scaling(n_neurons, errors, n_boot=1000, rng=None):
     ms = np.unique(n_neurons)
     if len(ms) < 2:
         return float("nan"), float("nan"), float("nan")
-    groups = [errors[n_neurons == m] for m in ms]
+    groups = [np.sort(errors[n_neurons == m]) for m in ms]
     x = np.log(ms)
 
     def slope(values):
