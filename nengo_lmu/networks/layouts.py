@@ -32,6 +32,7 @@ from nengo_lmu.networks.subpopulations import (
     SubpopulationSolver,
     diagonal_eval_points,
 )
+from nengo_lmu.systems import run_process
 
 LAYOUTS = ("auto", "ensemble", "per-dimension", "subpopulations")
 TARGETS = ("nengo", "loihi")
@@ -174,8 +175,6 @@ def input_peak(process, dt, duration, trials=5, seed=0):
     """The largest ``|u|`` of ``trials`` independent draws of ``process`` (each
     ``duration`` seconds, seeds ``seed``, ``seed + 1``, ...): the input range a
     Loihi wiring splits its input connections for."""
-    from nengo_lmu.systems import run_process  # pylint: disable=import-outside-toplevel
-
     n_steps = max(1, int(np.ceil(duration / dt)))
     return max(
         float(np.max(np.abs(run_process(process, n_steps, dt, rng))))

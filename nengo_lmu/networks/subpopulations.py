@@ -305,46 +305,38 @@ def build_subpopulation_solver(model, solver, conn, rng):
     built = model.params[ens]
     dims, signs = one_hot_layout(built.encoders)
     t = solver.points()
-    # What the solve depends on besides the gains, biases and points, in the
-    # array Nengo's cache key takes as the encoded evaluation points (the real
-    # ones, n_points x n, are never formed).
-    layout = np.concatenate(
+
+    def solve(conn, gain, bias, key, targets, rng=None):
+        # Nengo's solver signature, for its decoder cache. ``key`` stands in for
+        # the encoded evaluation points (n_points x n, never formed): what the
+        # solve depends on besides the gains, biases and points (the encoders'
+        # layout, the radius, the dimensions and SOLVER_REVISION)
+        groups, weights = groups_of(dims, int(solver.group_size))
+        dec = solve_groups(
+            ens.neuron_type,
+            gain / ens.radius,
+            bias,
+            signs,
+            groups,
+            targets[:, 0],
+            solver.reg,
+            chunk_neurons=20_000,
+        )
+        decoders = np.zeros((ens.n_neurons, ens.dimensions))
+        decoders[np.arange(ens.n_neurons), dims] = dec * weights * ens.radius
+        return decoders, {"groups": len(groups)}
+
+    key = np.concatenate(
         [[SOLVER_REVISION, ens.radius, ens.dimensions], signs * (dims + 1)]
-    )[None, :]
-    solve = (
-        model.decoder_cache.wrap_solver(_solve_subpopulation)
-        if model.seeded[conn]
-        else _solve_subpopulation
     )
-    decoders, info = solve(conn, built.gain, built.bias, layout, t[:, None], rng=rng)
+    if model.seeded[conn]:
+        solve = model.decoder_cache.wrap_solver(solve)
+    decoders, info = solve(conn, built.gain, built.bias, key[None, :], t[:, None], rng)
     return (
         diagonal_eval_points(ens.dimensions, len(t)),
         decoders.T[conn.pre_slice],
         info,
     )
-
-
-def _solve_subpopulation(conn, gain, bias, layout, targets, rng=None):
-    """The decoders (n x d) of `build_subpopulation_solver`, in the signature of
-    the solver functions Nengo's decoder cache wraps."""
-    ens, solver = conn.pre_obj, conn.solver
-    radius, d = layout[0, 1], int(layout[0, 2])
-    code = layout[0, 3:]
-    dims, signs = (np.abs(code) - 1).astype(int), np.sign(code)
-    groups, weights = groups_of(dims, int(solver.group_size))
-    dec = solve_groups(
-        ens.neuron_type,
-        gain / radius,
-        bias,
-        signs,
-        groups,
-        targets[:, 0],
-        solver.reg,
-        chunk_neurons=20_000,
-    )
-    decoders = np.zeros((len(dims), d))
-    decoders[np.arange(len(dims)), dims] = dec * weights * radius
-    return decoders, {"groups": len(groups)}
 
 
 class PoissonLayout:

@@ -8,6 +8,8 @@ layer of the package takes its matrices from here.
   (analog or digital) with its discretization, responses, Gramians, balanced
   realization and truncation, and `LinearSystemProcess` to simulate it in a Node.
 - `nengo_lmu.systems.delays`: `LegendreDelay` (the LMU) and `PadeDelay`.
+- `nengo_lmu.systems.processes`: `run_process`, independent draws of a
+  `nengo.Process` outside a simulator.
 - `nengo_lmu.systems.radii`: how large the states get for an input (the
   radii a network scales them by): from the input's spectrum, measured, or
   from norms.
@@ -30,11 +32,11 @@ from nengo_lmu.systems.legendre import (
     lmu_matrices,
     pade_delay_matrices,
     realize,
-    run_process,
     simulate_memory,
     window_readout,
 )
 from nengo_lmu.systems.linear import LinearSystem, LinearSystemProcess
+from nengo_lmu.systems.processes import run_process
 from nengo_lmu.systems.radii import (
     measure_radii,
     norm_radii,

@@ -35,7 +35,7 @@ from nengo_lmu._validation import (
     check_positive,
 )
 from nengo_lmu.systems.linear import LinearSystem
-from nengo_lmu.systems.radii import measure_radii
+from nengo_lmu.systems.radii import measure_radii, state_system
 
 DISCRETIZE_METHODS = ("zoh", "euler")
 REALIZATIONS = ("legendre", "balanced", "scaled", "pade")
@@ -329,9 +329,7 @@ class Realization:
     @property
     def system(self):
         """This realization as a `LinearSystem` whose outputs are its states."""
-        return LinearSystem.from_ss(
-            self.A, self.B, np.eye(self.order), np.zeros((self.order, 1))
-        )
+        return state_system(LinearSystem.from_ss(self.A, self.B, np.eye(self.order)))
 
     def state_radii(
         self, process=None, dt=0.001, duration=None, seed=0, n_trials=5, ball=False
@@ -388,25 +386,6 @@ class Realization:
             T=self.T * radii[None, :],
             name=self.name + "-scaled",
         )
-
-
-def run_process(process, n_steps, dt, rng, d=None):
-    """``n_steps`` of ``process``, drawn from ``rng`` even if the process is seeded.
-
-    `nengo.Process.run_steps` draws a seeded process (``WhiteSignal(...,
-    seed=3)``) from its own seed whatever ``rng`` it is given, so independent
-    trials of it would all be the same signal; this runs the process's step
-    function with ``rng`` itself.
-
-    Returns
-    -------
-    (n_steps, d) ndarray
-        ``d`` defaults to the process's ``default_size_out``.
-    """
-    shape_out = (process.default_size_out if d is None else d,)
-    state = process.make_state((0,), shape_out, dt)
-    step = process.make_step((0,), shape_out, dt, rng, state)
-    return np.array([step(i * dt) for i in range(n_steps)]).reshape(n_steps, -1)
 
 
 def default_input_process(theta, order=None):

@@ -23,6 +23,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.systems.linear import LinearSystem
+from nengo_lmu.systems.processes import run_process
 
 NORMS = ("l1", "h2", "hankel")
 
@@ -155,10 +156,9 @@ def measure_radii(
         duration = getattr(process, "period", None) or 10.0
     n_steps = max(1, int(np.ceil(check_positive(duration, "duration") / dt)))
     states = state_system(system)
-    digital = states if not states.analog else None
     kernel = None
     if system.is_stable:
-        discrete = digital or states.discretize(dt)
+        discrete = states.discretize(dt) if states.analog else states
         decay = np.max(np.abs(discrete.poles)) if discrete.order else 0.0
         length = n_steps
         if 0 < decay < 1:
@@ -167,9 +167,11 @@ def measure_radii(
         kernel = discrete.impulse(length).reshape(length, system.order, -1)
     runs = []
     for trial in range(trials):
-        u = _draw(process, n_steps, dt, seed + trial, system.size_in)
+        u = run_process(
+            process, n_steps, dt, np.random.RandomState(seed + trial), d=system.size_in
+        )
         if kernel is None:
-            x = states.filter(u, dt=None if digital is not None else dt)
+            x = states.filter(u, dt=dt if states.analog else None)
         else:
             x = sum(
                 scipy.signal.fftconvolve(u[:, j : j + 1], kernel[:, :, j], axes=0)[
@@ -182,15 +184,6 @@ def measure_radii(
     if ball:
         radii = radii * max(np.max(np.linalg.norm(x / radii, axis=1)) for x in runs)
     return radii
-
-
-def _draw(process, n_steps, dt, seed, size_in):
-    # deferred: legendre imports this module
-    from nengo_lmu.systems.legendre import (  # pylint: disable=import-outside-toplevel
-        run_process,
-    )
-
-    return run_process(process, n_steps, dt, np.random.RandomState(seed), d=size_in)
 
 
 def _positive(radii):
