@@ -58,8 +58,9 @@ def test_feedforward_matches_paper_scale():
         [analysis.measure_feedforward(1000, seed=s)["rmse"] for s in (0, 1)]
     )
     assert large < small / 2, (small, large)
-    # same order of magnitude as the paper's reference line 5/sqrt(m)
-    assert 0.2 * 5 / np.sqrt(1000) < large < 5 * 5 / np.sqrt(1000)
+    # on the paper's reference line 5/sqrt(m) (0.158 at m = 1000): seeds 0-5
+    # measured 0.165-0.200 here, so the mean of two lies within a factor 1.5
+    assert 1 / 1.5 < large / (5 / np.sqrt(1000)) < 1.5, large
 
 
 def test_feedforward_subpopulations_agree_with_ensemble():

@@ -208,8 +208,10 @@ def test_loihi_wiring_is_built_not_edited():
 def test_neuron_to_neuron_recurrence():
     """The weights option builds and runs in both simulators; in Nengo it is the
     same memory (measured 0.04-0.09 against the exact delay). On the emulator the
-    8-bit weights' shared exponent costs most of the precision: measured 0.86 and
-    0.94 (seeds 0, 1; 3 trials of 3 s: 0.80), near a silent network's 1."""
+    8-bit weights' shared exponent costs most of the precision: measured 0.84 and
+    0.87 (seeds 0, 1, 2 s), near a silent network's 1. The emulator is
+    deterministic for a seed, so 0.95 fails only if the emulated memory stops
+    carrying the signal (a silent or unrelated output scores 1 or more)."""
     factory = lambda o, t, n, dt, p: loihi.thesis_memory(  # noqa: E731
         o, t, n, dt, p, recurrent="weights"
     )
@@ -220,7 +222,7 @@ def test_neuron_to_neuron_recurrence():
         seed=0, simulator="nengo_loihi", duration=2.0, memory_factory=factory
     )
     assert reference["nrmse"] < 0.12
-    assert 0.6 < emulator["nrmse"] < 1.05, emulator
+    assert emulator["nrmse"] < 0.95, emulator
     with pytest.raises(ValidationError, match="recurrent"):
         loihi.thesis_memory(3, 0.1, 384, recurrent="mixed")
 
