@@ -38,8 +38,8 @@ FIGURES = ("default", "paper", "thesis", "memory")
 
 
 def readme_example():
-    import numpy as np
     import nengo
+    import numpy as np
 
     import nengo_lmu
     from nengo_lmu.networks import LMUMemory
@@ -240,12 +240,17 @@ def compare(args):
     if (a / "scaling").exists() and (b / "scaling").exists():
         ra = list(csv.DictReader(open(a / "scaling" / "scaling.csv")))
         rb = list(csv.DictReader(open(b / "scaling" / "scaling.csv")))
-        key = lambda r: (r["neuron_type"], int(r["order"]), int(r["n_neurons"]), int(r["seed"]))  # noqa: E731
+
+        def key(r):
+            return r["neuron_type"], int(r["order"]), int(r["n_neurons"]), r["seed"]
+
         ea = {key(r): float(r["nrmse"]) for r in ra}
         eb = {key(r): float(r["nrmse"]) for r in rb}
         same = sum(ea[k] == eb.get(k) for k in ea)
         close = sum(abs(ea[k] - eb.get(k, np.inf)) <= 1e-12 * (1 + ea[k]) for k in ea)
-        print(f"scaling: {len(ea)} vs {len(eb)} rows; {same} identical, {close} to 1e-12")
+        print(
+            f"scaling: {len(ea)} vs {len(eb)} rows; {same} identical, {close} to 1e-12"
+        )
         fails += close != len(ea) or len(ea) != len(eb)
         sa = _slopes((a / "scaling.txt").read_text())
         sb = _slopes((b / "scaling.txt").read_text())
@@ -271,7 +276,9 @@ def speed(args):
             )
             result = json.loads(proc.stdout.strip().splitlines()[-1])
             times[tree].append(result["run_s"])
-            print(f"{tree}: run {result['run_s']:.3f} s, build {result['build_s']:.2f} s")
+            print(
+                f"{tree}: run {result['run_s']:.3f} s, build {result['build_s']:.2f} s"
+            )
     ma, mb = (statistics.median(t) for t in times.values())
     print(f"median run: {ma:.3f} s vs {mb:.3f} s; ratio {mb / ma:.3f}")
 

@@ -1,7 +1,9 @@
 """Packaging promises: import cost, public names, console script."""
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nengo_lmu
 
@@ -68,3 +70,14 @@ def test_readme_example_runs():
     namespace = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
     assert namespace["sim"].data[namespace["p"]].shape == (200, 6)
+
+
+def test_classifiers_name_the_pythons_ci_tests():
+    """setup.cfg's Python classifiers are exactly the versions `.ci/run`'s core
+    step runs (3.11, the interpreter, plus the pyenv versions it loops over)."""
+    root = Path(__file__).resolve().parents[1]
+    cfg = (root / "setup.cfg").read_text()
+    claimed = set(re.findall(r"Programming Language :: Python :: (3\.\d+)", cfg))
+    loop = re.search(r"for v in ([\d. ]+); do", (root / ".ci" / "run").read_text())
+    tested = {"3.11"} | set(loop.group(1).split())
+    assert claimed == tested, (claimed, tested)
