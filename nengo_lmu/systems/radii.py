@@ -40,9 +40,15 @@ PEAK_FACTOR = 3.0
 MEASURE_TRIALS = 5
 
 
+def _as_system(system):
+    """``system`` itself if it is a `LinearSystem`, else the one it describes
+    (anything `LinearSystem` accepts): the one conversion, at the public entry."""
+    return system if isinstance(system, LinearSystem) else LinearSystem(system)
+
+
 def state_system(system):
     """The system whose outputs are its states (``C = I``, ``D = 0``)."""
-    system = LinearSystem(system)
+    system = _as_system(system)
     return LinearSystem.from_ss(
         system.A,
         system.B,
@@ -84,7 +90,7 @@ def spectral_radii(system, process, dt=0.001, peak_factor=PEAK_FACTOR):
     -------
     radii : (order,) ndarray
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     if not isinstance(process, nengo.processes.WhiteSignal):
         raise ValidationError(
             f"Must be a nengo.processes.WhiteSignal (the process whose spectrum "
@@ -149,7 +155,7 @@ def measure_radii(
         Positive: a state that never moves gets ``1e-6`` of the largest radius
         (or 1 if none moves).
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     check_positive(dt, "dt")
     trials = check_order(trials, attr="trials")
     if duration is None:
@@ -233,7 +239,7 @@ def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
     -------
     radii : (order,) ndarray
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     check_choice(norm, NORMS, "norm")
     _check_stable(system, norm)
     states = state_system(system)
@@ -286,7 +292,7 @@ def process_radii(system, process, dt=0.001, **kwargs):
     radii : (order,) ndarray
     how : {"spectral", "measured"}
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     if isinstance(process, nengo.processes.WhiteSignal) and system.is_stable:
         return spectral_radii(system, process, dt=dt), "spectral"
     return measure_radii(system, process, dt=dt, **kwargs), "measured"
