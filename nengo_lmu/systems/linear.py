@@ -33,6 +33,8 @@ References
 .. [2] Antoulas. "Approximation of Large-Scale Dynamical Systems." SIAM, 2005.
 """
 
+import inspect
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
@@ -230,3 +232,21 @@ class LinearSystemProcess(nengo.Process):
             return y
 
         return step_linear_system
+
+
+def _mixin_doctests():
+    """The methods of `LinearSystem` written in the other modules, by name, for
+    this module's doctests (`doctest` finds a class's own methods only, and their
+    examples need this module's `LinearSystem`)."""
+    tests = {}
+    for mixin in (_StateSpace, _Responses, _Balancing):
+        for name, member in vars(mixin).items():
+            function = getattr(member, "fget", None) or getattr(
+                member, "__func__", member
+            )
+            if inspect.isfunction(function) and ">>>" in (function.__doc__ or ""):
+                tests[f"LinearSystem.{name}"] = function
+    return tests
+
+
+__test__ = _mixin_doctests()
