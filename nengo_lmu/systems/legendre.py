@@ -122,6 +122,7 @@ def impulse_response(Ad, Bd, n_steps):
     Ad = np.asarray(Ad, dtype=float)
     Bd = np.asarray(Bd, dtype=float)
     order = Ad.shape[0]
+    # dt = 1: the response is counted in steps, whatever the time step
     states = LinearSystem.from_ss(Ad, Bd[:, :1], np.eye(order), dt=1.0)
     return states.impulse(n_steps + 1).reshape(n_steps + 1, order)[1:]
 
@@ -315,9 +316,7 @@ class Realization:
 
     def discretize(self, dt, method="zoh"):
         """``(Ad, Bd)`` of this realization (see `discretize`)."""
-        check_choice(method, DISCRETIZE_METHODS, "method")
-        digital = self._system.discretize(dt, method)
-        return np.array(digital.A), np.array(digital.B)
+        return discretize(self.A, self.B, dt, method=method)
 
     @property
     def system(self):

@@ -19,7 +19,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_positive
 
-DISCRETIZE_METHODS = ("zoh", "euler", "bilinear")
+_DISCRETIZE_METHODS = ("zoh", "euler", "bilinear")
 
 # Two digital systems, or a digital system and a simulator, share a time step
 # when their dts agree to this relative tolerance (dts typed as 0.001 and 1e-3,
@@ -626,7 +626,7 @@ class _StateSpace:
                 obj=self,
             )
         dt = check_positive(dt, "dt", obj=self)
-        check_choice(method, DISCRETIZE_METHODS, "method", obj=self)
+        check_choice(method, _DISCRETIZE_METHODS, "method", obj=self)
         A, B, C, D = self.ss
         if self.order == 0:
             pass  # a pure gain is the same in both time domains
