@@ -456,20 +456,16 @@ def simulate_memory(u, order, theta, dt=0.001, method="zoh"):
     if not np.all(np.isfinite(u)):
         raise ValidationError("Input contains NaN or infinity", attr="u")
     Ad, Bd = discretize(*lmu_matrices(order, theta), dt, method=method)
-    n_steps, k = u.shape
-    memory = _memory_after_each_step(Ad, Bd, dt, size_in=k)
-    return memory.filter(u).reshape(n_steps, k, Ad.shape[0])
+    memory = _memory_after_each_step(Ad, Bd, dt)
+    return np.stack([memory.filter(u_j[:, None]) for u_j in u.T], axis=1)
 
 
-def _memory_after_each_step(Ad, Bd, dt, size_in):
-    """The digital system whose output at step ``k`` is the memory of each of
-    ``size_in`` inputs after their step-``k`` values, ``m[k] = Ad m[k - 1] + Bd
-    u[k]``: ``A = C = Ad`` and ``B = D = Bd``, block-diagonal over the inputs (in
-    the convention of `LinearSystem.filter`, the output of step ``k`` is the state
-    after its update)."""
-    A = np.kron(np.eye(size_in), Ad)
-    B = np.kron(np.eye(size_in), Bd[:, :1])
-    return LinearSystem.from_ss(A, B, A, B, dt=dt)
+def _memory_after_each_step(Ad, Bd, dt):
+    """The digital system whose output at step ``k`` is the memory after the
+    input of that step, ``m[k] = Ad m[k - 1] + Bd u[k]``: ``A = C = Ad`` and
+    ``B = D = Bd`` (in the convention of `LinearSystem.filter`, the output of step
+    ``k`` is the state after its update)."""
+    return LinearSystem.from_ss(Ad, Bd[:, :1], Ad, Bd[:, :1], dt=dt)
 
 
 def _warn_if_unstable(Ad, order, theta, dt, method):
@@ -592,5 +588,6 @@ class LegendreMemory(LinearSystemProcess):
                 obj=self,
             )
         Ad, Bd = self.discretize(dt)
-        memory = _memory_after_each_step(Ad, Bd, dt, size_in=k)
-        return self._step_function(memory, state["X"])
+        # one memory, stepped on each of the k input dimensions
+        memory = _memory_after_each_step(Ad, Bd, dt)
+        return self._step_function(memory, state["X"], channels=k)

@@ -215,10 +215,22 @@ class LinearSystemProcess(nengo.Process):
             )
         return self._step_function(system, state["X"])
 
-    def _step_function(self, system, X):
-        """The step of the digital ``system`` (at the simulator's dt) on state
-        ``X``, in the convention of `LinearSystem.filter`."""
+    def _step_function(self, system, X, channels=1):
+        """The step of the digital ``system`` (at the simulator's dt) on the
+        state ``X``, in the convention of `LinearSystem.filter`.
+
+        ``channels`` independent copies of the system (`LegendreMemory`'s input
+        dimensions) run side by side: copy ``j`` has inputs
+        ``u[j * size_in:(j + 1) * size_in]``, state
+        ``X[j * order:(j + 1) * order]`` and outputs
+        ``y[j * size_out:(j + 1) * size_out]``.
+        """
         A, B, C, D = system.ss
+        X = X.reshape(channels, system.order).T  # a view: one column per copy
+        n_in = system.size_in
+        # A system whose output is its updated state (C = A, D = B: the LMU
+        # memory after each step) computes that update once.
+        output_is_update = np.array_equal(C, A) and np.array_equal(D, B)
 
         def step_linear_system(t, u):
             if not np.all(np.isfinite(u)):
@@ -227,9 +239,10 @@ class LinearSystemProcess(nengo.Process):
                     attr="input",
                     obj=self,
                 )
-            y = C @ X + D @ u
-            X[...] = A @ X + B @ u
-            return y
+            U = u.reshape(channels, n_in).T
+            y = None if output_is_update else C @ X + D @ U
+            X[...] = A @ X + B @ U
+            return (X if output_is_update else y).T.ravel()
 
         return step_linear_system
 
