@@ -226,7 +226,10 @@ class LinearSystemProcess(nengo.Process):
         ``y[j * size_out:(j + 1) * size_out]``.
         """
         A, B, C, D = system.ss
-        X = X.reshape(channels, system.order).T  # a view: one column per copy
+        # One row per copy (a view of the state), updated as X A^T + U B^T: each
+        # copy's state, input and output are contiguous.
+        X = X.reshape(channels, system.order)
+        AT, BT, CT, DT = A.T, B.T, C.T, D.T
         n_in = system.size_in
         # A system whose output is its updated state (C = A, D = B: the LMU
         # memory after each step) computes that update once.
@@ -239,10 +242,10 @@ class LinearSystemProcess(nengo.Process):
                     attr="input",
                     obj=self,
                 )
-            U = u.reshape(channels, n_in).T
-            y = None if output_is_update else C @ X + D @ U
-            X[...] = A @ X + B @ U
-            return (X if output_is_update else y).T.ravel()
+            U = u.reshape(channels, n_in)
+            y = None if output_is_update else X @ CT + U @ DT
+            X[...] = X @ AT + U @ BT
+            return (X if output_is_update else y).ravel()
 
         return step_linear_system
 

@@ -176,9 +176,13 @@ class _Responses:
         -----
         ``x[0] = 0``, ``y[k] = C x[k] + D u[k]``, ``x[k + 1] = A x[k] + B u[k]``
         (the convention of `scipy.signal.dlsim`): a strictly proper system's
-        output at step ``k`` depends on inputs up to ``k - 1``. The state update is
-        a Python loop over steps (about 1 us per step for a few states: 0.1 to
-        0.3 s for 1e5 steps); everything else is vectorized.
+        output at step ``k`` depends on inputs up to ``k - 1``. It is the
+        package's one time convention: `LinearSystemProcess` steps the same way,
+        and the LMU memory after the input of step ``k`` (`simulate_memory`,
+        `LegendreMemory`) is the output of the system with ``C = A`` and
+        ``D = B``. The state update is a Python loop over steps (about 1 us per
+        step for a few states: 0.1 to 0.3 s for 1e5 steps); everything else is
+        vectorized.
 
         Examples
         --------
