@@ -3,7 +3,8 @@
 `_StateSpace` is the part of `nengo_lmu.systems.linear.LinearSystem` that builds
 and converts a realization ``(A, B, C, D)``: from a state space, a transfer
 function, zeros/poles/gain or a `nengo.LinearFilter`; its transfer function,
-zeros and poles; its discretization; and a change of basis. Responses live in
+zeros and poles; its discretization (`discretize_matrices`, the package's one
+zero-order hold and Euler step); and a change of basis. Responses live in
 `nengo_lmu.systems.responses`, Gramians and balancing in
 `nengo_lmu.systems.balancing`.
 """
@@ -217,7 +218,11 @@ def discretize_matrices(A, B, dt, method="zoh"):
 
 
 class _StateSpace:
-    """Construction, validation and conversions of `LinearSystem` (see there)."""
+    """Construction, validation and conversions of `LinearSystem` (see there).
+
+    The class is assembled in `nengo_lmu.systems.linear`, which this module
+    cannot import: methods that return a system build ``type(self)``.
+    """
 
     def __init__(self, sys, dt=None):
         dt = _check_dt(dt)
