@@ -5,7 +5,8 @@ A delay of ``theta`` seconds has the irrational transfer function
 approximants are the rational functions of degrees ``p`` and ``q`` that match its
 Taylor series in ``s`` to order ``p + q``. The LMU memory, read out at the end of
 its window, is one realization of the ``[order - 1/order]`` approximant [1]_ [2]_:
-`LegendreDelay` and `PadeDelay` have the same transfer function in different
+`LegendreDelay` (whose ``(A, B)`` are `lmu_matrices`) and `PadeDelay` (whose
+matrices are `pade_delay_matrices`) have the same transfer function in different
 bases.
 
 References
@@ -24,8 +25,46 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_order, check_positive
-from nengo_lmu.systems.legendre import lmu_matrices
 from nengo_lmu.systems.linear import LinearSystem
+
+
+def lmu_matrices(order, theta):
+    """The continuous LMU system ``(A, B)``, already divided by ``theta``.
+
+    Parameters
+    ----------
+    order : int
+        Dimensionality ``d`` of the memory (number of Legendre polynomials), >= 1.
+    theta : float
+        Length of the sliding window, in seconds (> 0).
+
+    Returns
+    -------
+    A : (order, order) ndarray
+    B : (order, 1) ndarray
+
+    Notes
+    -----
+    ``theta A[i, j] = (2i + 1) * (-1 if i < j else (-1)**(i - j + 1))`` and
+    ``theta B[i] = (2i + 1) * (-1)**i`` (Voelker et al. 2019).
+
+    Examples
+    --------
+    >>> A, B = lmu_matrices(2, theta=1.0)
+    >>> A
+    array([[-1., -1.],
+           [ 3., -3.]])
+    >>> B.ravel()
+    array([ 1., -3.])
+    """
+    order = check_order(order)
+    theta = check_positive(theta, "theta")
+    i = np.arange(order)[:, None]
+    j = np.arange(order)[None, :]
+    scale = 2 * i + 1
+    A = np.where(i < j, -1.0, (-1.0) ** (i - j + 1)) * scale
+    B = (2 * np.arange(order) + 1.0) * (-1.0) ** np.arange(order)
+    return A / theta, B[:, None] / theta
 
 
 def LegendreDelay(theta, order):
@@ -149,3 +188,17 @@ def PadeDelay(theta, order, p=None):
     num = [float(b_i / a[q]) * theta ** (i - q) for i, b_i in enumerate(b)]
     den = [float(a_i / a[q]) * theta ** (i - q) for i, a_i in enumerate(a)]
     return LinearSystem.from_tf(num[::-1], den[::-1])
+
+
+def pade_delay_matrices(order, theta):
+    """The ``[order-1/order]`` Pade approximant of ``exp(-theta s)`` in state space.
+
+    The LMU is a realization of this same transfer function (Voelker et al.
+    2019); this one is in controllable canonical form, kept for comparison: the
+    matrices of `PadeDelay` ``(theta, order)``.
+
+    Returns
+    -------
+    A : (order, order), B : (order, 1), C : (1, order), D : (1, 1) ndarrays
+    """
+    return tuple(np.array(M) for M in PadeDelay(theta, order).ss)

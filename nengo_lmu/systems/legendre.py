@@ -1,13 +1,22 @@
-"""The LMU memory as a linear system: matrices, discretization, readouts, realizations.
+"""The LMU memory's own names, as views of `LinearSystem`.
 
-This module is the single source of truth for the mathematics; every other layer
-(mapping, networks, analysis, backends) takes A, B and readouts from here.
+The memory is `nengo_lmu.systems.delays.LegendreDelay`, a `LinearSystem`; the
+functions here are the names LMU users know (`discretize`, `impulse_response`,
+`simulate_memory`, `controllability_gramian`, `realize`, `LegendreMemory`), each
+a thin call into that system, plus what is specific to the Legendre basis: its
+readouts of delays (`legendre_readout`) and of any function of the window
+(`window_readout`).
 
 Conventions
 -----------
 The memory state ``m(t)`` (length ``order``) obeys ``dm/dt = A m + B u`` with ``A``
 and ``B`` already divided by ``theta``. The delayed input is read out as
 ``u(t - r * theta) ~= legendre_readout(order, r) @ m(t)`` for ``0 <= r <= 1``.
+
+Simulated at a time step ``dt``, the memory after the input of step ``k`` is
+``m[k] = Ad m[k - 1] + Bd u[k]`` (`simulate_memory`, `LegendreMemory`): in the
+package's one time convention (`LinearSystem.filter`), the output of the digital
+system ``(Ad, Bd, C = Ad, D = Bd)``.
 
 References
 ----------
@@ -21,8 +30,6 @@ import warnings
 
 import nengo
 import numpy as np
-import scipy.linalg
-import scipy.signal
 import scipy.special
 from nengo.exceptions import ValidationError
 from nengo.params import EnumParam
@@ -34,50 +41,35 @@ from nengo_lmu._validation import (
     check_order,
     check_positive,
 )
-from nengo_lmu.systems.linear import LinearSystem
-from nengo_lmu.systems.radii import measure_radii, state_system
+from nengo_lmu.systems.delays import (
+    LegendreDelay,
+    PadeDelay,
+    lmu_matrices,
+    pade_delay_matrices,
+)
+from nengo_lmu.systems.linear import LinearSystem, LinearSystemProcess
+from nengo_lmu.systems.radii import measure_radii
+from nengo_lmu.systems.statespace import discretize_matrices
+
+__all__ = [
+    "DISCRETIZE_METHODS",
+    "REALIZATIONS",
+    "LegendreMemory",
+    "Realization",
+    "controllability_gramian",
+    "default_input_process",
+    "discretize",
+    "impulse_response",
+    "legendre_readout",
+    "lmu_matrices",
+    "pade_delay_matrices",
+    "realize",
+    "simulate_memory",
+    "window_readout",
+]
 
 DISCRETIZE_METHODS = ("zoh", "euler")
 REALIZATIONS = ("legendre", "balanced", "scaled", "pade")
-
-
-def lmu_matrices(order, theta):
-    """The continuous LMU system ``(A, B)``, already divided by ``theta``.
-
-    Parameters
-    ----------
-    order : int
-        Dimensionality ``d`` of the memory (number of Legendre polynomials), >= 1.
-    theta : float
-        Length of the sliding window, in seconds (> 0).
-
-    Returns
-    -------
-    A : (order, order) ndarray
-    B : (order, 1) ndarray
-
-    Notes
-    -----
-    ``theta A[i, j] = (2i + 1) * (-1 if i < j else (-1)**(i - j + 1))`` and
-    ``theta B[i] = (2i + 1) * (-1)**i`` (Voelker et al. 2019).
-
-    Examples
-    --------
-    >>> A, B = lmu_matrices(2, theta=1.0)
-    >>> A
-    array([[-1., -1.],
-           [ 3., -3.]])
-    >>> B.ravel()
-    array([ 1., -3.])
-    """
-    order = check_order(order)
-    theta = check_positive(theta, "theta")
-    i = np.arange(order)[:, None]
-    j = np.arange(order)[None, :]
-    scale = 2 * i + 1
-    A = np.where(i < j, -1.0, (-1.0) ** (i - j + 1)) * scale
-    B = (2 * np.arange(order) + 1.0) * (-1.0) ** np.arange(order)
-    return A / theta, B[:, None] / theta
 
 
 def discretize(A, B, dt, method="zoh"):
@@ -96,7 +88,8 @@ def discretize(A, B, dt, method="zoh"):
     Returns
     -------
     Ad, Bd : ndarray
-        ``x[k] = Ad x[k-1] + Bd u[k]``.
+        ``x[k] = Ad x[k-1] + Bd u[k]``: those of `LinearSystem.discretize` (both
+        are `nengo_lmu.systems.statespace.discretize_matrices`).
 
     Examples
     --------
@@ -109,20 +102,15 @@ def discretize(A, B, dt, method="zoh"):
     check_choice(method, DISCRETIZE_METHODS, "method")
     A = np.asarray(A, dtype=float)
     B = np.asarray(B, dtype=float)
-    n, k = B.shape
-    if method == "euler":
-        return np.eye(n) + dt * A, dt * B
-    # ZOH via the exponential of the augmented matrix [[A, B], [0, 0]] (Van Loan).
-    M = np.zeros((n + k, n + k))
-    M[:n, :n] = A * dt
-    M[:n, n:] = B * dt
-    E = scipy.linalg.expm(M)
-    return E[:n, :n], E[:n, n:]
+    return discretize_matrices(A, B, dt, method)
 
 
 def impulse_response(Ad, Bd, n_steps):
     """``H[k] = Ad^k Bd`` for ``k = 0 .. n_steps - 1``, shape (n_steps, order): the
     discrete memory is ``m[t] = sum_k H[k] u[t - k]``.
+
+    The impulse response (`LinearSystem.impulse`) of the digital system
+    ``(Ad, Bd[:, :1], I, 0)``, one step later: ``H[k] = h[k + 1]``.
 
     Examples
     --------
@@ -132,12 +120,11 @@ def impulse_response(Ad, Bd, n_steps):
     True
     """
     Ad = np.asarray(Ad, dtype=float)
-    H = np.empty((n_steps, Ad.shape[0]))
-    h = np.asarray(Bd, dtype=float)[:, 0]
-    for k in range(n_steps):
-        H[k] = h
-        h = Ad @ h
-    return H
+    Bd = np.asarray(Bd, dtype=float)
+    order = Ad.shape[0]
+    # dt = 1: the response is counted in steps, whatever the time step
+    states = LinearSystem.from_ss(Ad, Bd[:, :1], np.eye(order), dt=1.0)
+    return states.impulse(n_steps + 1).reshape(n_steps + 1, order)[1:]
 
 
 def _check_r(r, attr="r"):
@@ -184,8 +171,13 @@ def legendre_readout(order, r):
 
 
 def controllability_gramian(A, B):
-    """Solve ``A W + W A^T + B B^T = 0`` (the state covariance under white noise)."""
-    return scipy.linalg.solve_continuous_lyapunov(A, -B @ B.T)
+    """Solve ``A W + W A^T + B B^T = 0`` (the state covariance under white noise).
+
+    `LinearSystem.controllability_gramian` of the analog system ``(A, B)``
+    (stable ``A`` only).
+    """
+    A = np.asarray(A, dtype=float)
+    return LinearSystem.from_ss(A, B, np.eye(A.shape[0])).controllability_gramian()
 
 
 def window_readout(
@@ -234,8 +226,7 @@ def window_readout(
         raise ValidationError(f"Must be callable; got {function!r}", attr="function")
     rng = np.random.RandomState(0) if rng is None else rng
     if process is None:
-        A, B = lmu_matrices(order, 1.0)
-        cov = controllability_gramian(A, B)
+        cov = LegendreDelay(1.0, order).controllability_gramian()
         L = np.linalg.cholesky(cov + 1e-12 * np.eye(order))
         M = rng.standard_normal((n_samples, order)) @ L.T
     else:
@@ -257,27 +248,13 @@ def window_readout(
     return W.T
 
 
-def pade_delay_matrices(order, theta):
-    """The ``[order-1/order]`` Pade approximant of ``exp(-theta s)`` in state space.
-
-    The LMU is a realization of this same transfer function (Voelker et al.
-    2019); this one is in controllable canonical form, kept for comparison: the
-    matrices of `nengo_lmu.PadeDelay` ``(theta, order)``.
-
-    Returns
-    -------
-    A : (order, order), B : (order, 1), C : (1, order), D : (1, 1) ndarrays
-    """
-    from nengo_lmu.systems.delays import PadeDelay
-
-    return tuple(np.array(M) for M in PadeDelay(theta, order).ss)
-
-
 class Realization:
     """A state-space realization of the LMU memory in some basis.
 
     The realized state ``x`` relates to the Legendre memory ``m`` by ``m = T x``;
-    ``A = T^-1 A_legendre T`` and ``B = T^-1 B_legendre``.
+    ``A = T^-1 A_legendre T`` and ``B = T^-1 B_legendre``: the memory's
+    `LinearSystem` (`LegendreDelay`) in the basis ``x = T^-1 m``, with the
+    realized states as outputs (`system`).
 
     Parameters
     ----------
@@ -301,9 +278,24 @@ class Realization:
             )
         self.Tinv = np.linalg.inv(self.T)
         self.name = name
-        A, B = lmu_matrices(self.order, self.theta)
-        self.A = self.Tinv @ A @ self.T
-        self.B = self.Tinv @ B
+        delay = LegendreDelay(self.theta, self.order)
+        # T^-1 A T with the explicit inverse rather than delay.transform(Tinv),
+        # which refuses a T that is singular to working precision: the Pade
+        # basis of a high-order memory is (cond(T) ~ 1e27 at order 12), and
+        # realize has always returned it.
+        self._system = LinearSystem.from_ss(
+            self.Tinv @ delay.A @ self.T, self.Tinv @ delay.B, np.eye(self.order)
+        )
+
+    @property
+    def A(self):
+        """State matrix of the realized state, ``T^-1 A_legendre T``."""
+        return self._system.A
+
+    @property
+    def B(self):
+        """Input matrix of the realized state, ``T^-1 B_legendre``."""
+        return self._system.B
 
     def __repr__(self):
         return (
@@ -329,7 +321,7 @@ class Realization:
     @property
     def system(self):
         """This realization as a `LinearSystem` whose outputs are its states."""
-        return state_system(LinearSystem.from_ss(self.A, self.B, np.eye(self.order)))
+        return self._system
 
     def state_radii(
         self, process=None, dt=0.001, duration=None, seed=0, n_trials=5, ball=False
@@ -435,7 +427,8 @@ def realize(order, theta, realization="legendre", process=None, dt=0.001, r=1.0)
         return Realization(order, theta, T=T, name="balanced")
     # Pade: find T with A_leg T = T A_pade and B_leg = T B_pade, from the
     # controllability matrices of both (minimal) realizations.
-    Ap, Bp, _, _ = pade_delay_matrices(order, theta)
+    pade = PadeDelay(theta, order)
+    Ap, Bp = pade.A, pade.B
     ctrb_l = np.hstack([np.linalg.matrix_power(A, k) @ B for k in range(order)])
     ctrb_p = np.hstack([np.linalg.matrix_power(Ap, k) @ Bp for k in range(order)])
     T = ctrb_l @ np.linalg.inv(ctrb_p)
@@ -454,25 +447,25 @@ def simulate_memory(u, order, theta, dt=0.001, method="zoh"):
     -------
     m : (n_steps, k, order) ndarray
         ``m[t] = Ad m[t-1] + Bd u[t]`` starting from zero (the same convention as
-        `LegendreMemory` in a Nengo Node and as Nengo's synapses).
+        `LegendreMemory` in a Nengo Node and as Nengo's synapses): the output of
+        the digital system ``(Ad, Bd, Ad, Bd)`` simulated by `LinearSystem.filter`.
     """
     u = np.asarray(u, dtype=float)
     if u.ndim == 1:
         u = u[:, None]
     if not np.all(np.isfinite(u)):
         raise ValidationError("Input contains NaN or infinity", attr="u")
-    A, B = lmu_matrices(order, theta)
-    Ad, Bd = discretize(A, B, dt, method=method)
-    # scipy.signal.lfilter-free recursion: a loop over steps with a vectorized state.
-    n_steps, k = u.shape
-    m = np.zeros((n_steps, k, A.shape[0]))
-    x = np.zeros((k, A.shape[0]))
-    AdT = Ad.T
-    Bd_row = Bd[:, 0]
-    for t in range(n_steps):
-        x = x @ AdT + u[t][:, None] * Bd_row[None, :]
-        m[t] = x
-    return m
+    Ad, Bd = discretize(*lmu_matrices(order, theta), dt, method=method)
+    memory = _memory_after_each_step(Ad, Bd, dt)
+    return np.stack([memory.filter(u_j[:, None]) for u_j in u.T], axis=1)
+
+
+def _memory_after_each_step(Ad, Bd, dt):
+    """The digital system whose output at step ``k`` is the memory after the
+    input of that step, ``m[k] = Ad m[k - 1] + Bd u[k]``: ``A = C = Ad`` and
+    ``B = D = Bd`` (in the convention of `LinearSystem.filter`, the output of step
+    ``k`` is the state after its update)."""
+    return LinearSystem.from_ss(Ad, Bd[:, :1], Ad, Bd[:, :1], dt=dt)
 
 
 def _warn_if_unstable(Ad, order, theta, dt, method):
@@ -488,7 +481,7 @@ def _warn_if_unstable(Ad, order, theta, dt, method):
         )
 
 
-class LegendreMemory(nengo.Process):
+class LegendreMemory(LinearSystemProcess):
     """The exact (neuron-free) LMU memory as a `nengo.Process`.
 
     ``nengo.Node(LegendreMemory(order, theta, size_in=k))`` outputs the memory of
@@ -507,6 +500,13 @@ class LegendreMemory(nengo.Process):
         Number of input dimensions ``k``; the Node's ``size_in`` and ``size_out``
         default to ``k`` and ``k * order``. A Node given another ``size_in`` must
         also be given ``size_out = size_in * order``.
+
+    Notes
+    -----
+    A `LinearSystemProcess` of the memory: at the simulator's ``dt`` it steps
+    the digital system ``(Ad, Bd, C = Ad, D = Bd)`` of each input dimension,
+    whose output at step ``k`` is the memory after the input of that step,
+    ``m[k] = Ad m[k - 1] + Bd u[k]`` (as `simulate_memory`).
 
     Attributes
     ----------
@@ -533,16 +533,19 @@ class LegendreMemory(nengo.Process):
         self.theta = theta
         self.method = method
         size_in = check_order(size_in, obj=self, attr="size_in")
-        super().__init__(
-            default_size_in=size_in, default_size_out=size_in * self.order, **kwargs
+        # Not LinearSystemProcess.__init__: the system follows order and theta
+        # (the `system` property) rather than being a parameter of its own.
+        nengo.Process.__init__(
+            self,
+            default_size_in=size_in,
+            default_size_out=size_in * self.order,
+            **kwargs,
         )
 
     @property
     def system(self):
         """The memory as a `LinearSystem` (`LegendreDelay`: its state is the
         memory, its output the readout of ``u(t - theta)``)."""
-        from nengo_lmu.systems.delays import LegendreDelay
-
         return LegendreDelay(self.theta, self.order)
 
     @property
@@ -564,10 +567,10 @@ class LegendreMemory(nengo.Process):
         return Ad, Bd
 
     def make_state(self, shape_in, shape_out, dt, dtype=None):
-        """The memory's state: one row of ``order`` values per input dimension."""
+        """The memory's state: ``order`` values per input dimension."""
         dtype = np.float64 if dtype is None else dtype
         k = shape_in[0] if len(shape_in) else 1
-        return {"X": np.zeros((k, self.order), dtype=dtype)}
+        return {"X": np.zeros(k * self.order, dtype=dtype)}
 
     def make_step(self, shape_in, shape_out, dt, rng, state):
         """The step function: the ZOH-discretized memory, one update per time step."""
@@ -584,19 +587,7 @@ class LegendreMemory(nengo.Process):
                 attr="size_out",
                 obj=self,
             )
-        AdT, Bd = self.discretize(dt)
-        AdT = AdT.T
-        Bd_row = Bd[:, 0]
-        X = state["X"]
-
-        def step_legendre_memory(t, u):
-            if not np.all(np.isfinite(u)):
-                raise ValidationError(
-                    f"Input to LegendreMemory at t={t:.6g} is not finite: {u!r}",
-                    attr="input",
-                    obj=self,
-                )
-            X[...] = X @ AdT + u[:, None] * Bd_row[None, :]
-            return X.ravel()
-
-        return step_legendre_memory
+        Ad, Bd = self.discretize(dt)
+        # one memory, stepped on each of the k input dimensions
+        memory = _memory_after_each_step(Ad, Bd, dt)
+        return self._step_function(memory, state["X"], channels=k)

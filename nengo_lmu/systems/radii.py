@@ -40,9 +40,18 @@ PEAK_FACTOR = 3.0
 MEASURE_TRIALS = 5
 
 
+def _as_system(system):
+    """``system`` itself if it is a `LinearSystem`, else the one it describes
+    (anything `LinearSystem` accepts): the one conversion, at the public entry."""
+    return system if isinstance(system, LinearSystem) else LinearSystem(system)
+
+
 def state_system(system):
     """The system whose outputs are its states (``C = I``, ``D = 0``)."""
-    system = LinearSystem(system)
+    return _state_system(_as_system(system))
+
+
+def _state_system(system):
     return LinearSystem.from_ss(
         system.A,
         system.B,
@@ -72,7 +81,8 @@ def spectral_radii(system, process, dt=0.001, peak_factor=PEAK_FACTOR):
     Parameters
     ----------
     system : LinearSystem
-        Stable (an unstable state has no steady state).
+        Stable (an unstable state has no steady state); anything `LinearSystem`
+        accepts is converted once, here.
     process : nengo.processes.WhiteSignal
         The input, the same on every input dimension.
     dt : float
@@ -84,7 +94,7 @@ def spectral_radii(system, process, dt=0.001, peak_factor=PEAK_FACTOR):
     -------
     radii : (order,) ndarray
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     if not isinstance(process, nengo.processes.WhiteSignal):
         raise ValidationError(
             f"Must be a nengo.processes.WhiteSignal (the process whose spectrum "
@@ -102,7 +112,7 @@ def spectral_radii(system, process, dt=0.001, peak_factor=PEAK_FACTOR):
             f"{process!r} has no frequency between 1 / period and high",
             attr="process",
         )
-    H = state_system(system).frequency_response(2 * np.pi * freqs)
+    H = _state_system(system).frequency_response(2 * np.pi * freqs)
     H = np.asarray(H).reshape(len(freqs), system.order, system.size_in)
     # each input dimension is an independent draw of the process
     variance = process.rms**2 * np.mean(np.sum(np.abs(H) ** 2, axis=2), axis=0)
@@ -128,7 +138,8 @@ def measure_radii(
     Parameters
     ----------
     system : LinearSystem
-        Analog, or digital at ``dt``.
+        Analog, or digital at ``dt``; anything `LinearSystem` accepts is
+        converted once, here.
     process : nengo.Process
         The input, drawn independently on each input dimension.
     dt : float
@@ -149,13 +160,13 @@ def measure_radii(
         Positive: a state that never moves gets ``1e-6`` of the largest radius
         (or 1 if none moves).
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     check_positive(dt, "dt")
     trials = check_order(trials, attr="trials")
     if duration is None:
         duration = getattr(process, "period", None) or 10.0
     n_steps = max(1, int(np.ceil(check_positive(duration, "duration") / dt)))
-    states = state_system(system)
+    states = _state_system(system)
     kernel = None
     if system.is_stable:
         discrete = states.discretize(dt) if states.analog else states
@@ -221,7 +232,8 @@ def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
     Parameters
     ----------
     system : LinearSystem
-        Stable (the norms are infinite otherwise).
+        Stable (the norms are infinite otherwise); anything `LinearSystem`
+        accepts is converted once, here.
     norm : {"l1", "h2", "hankel"}
     input_bound : float
         The input's bound (``"l1"``, ``"hankel"``) or scale (``"h2"``).
@@ -233,10 +245,10 @@ def norm_radii(system, norm="l1", input_bound=1.0, rtol=1e-9):
     -------
     radii : (order,) ndarray
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     check_choice(norm, NORMS, "norm")
     _check_stable(system, norm)
-    states = state_system(system)
+    states = _state_system(system)
     if norm == "h2":
         radii = np.sqrt(np.diag(states.controllability_gramian()))
     elif norm == "hankel":
@@ -286,7 +298,7 @@ def process_radii(system, process, dt=0.001, **kwargs):
     radii : (order,) ndarray
     how : {"spectral", "measured"}
     """
-    system = LinearSystem(system)
+    system = _as_system(system)
     if isinstance(process, nengo.processes.WhiteSignal) and system.is_stable:
         return spectral_radii(system, process, dt=dt), "spectral"
     return measure_radii(system, process, dt=dt, **kwargs), "measured"
