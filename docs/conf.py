@@ -23,11 +23,13 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(DOCS))  # results_pages, beside this file
 
 # Quiet TensorFlow's C++ start-up messages when autodoc imports nengo_lmu.dl and
 # nengo_lmu.tasks (the kernels that execute the notebooks inherit this too).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import results_pages  # noqa: E402
 from sphinx.ext.autodoc import DataDocumenter, ModuleDocumenter  # noqa: E402
 from sphinx.util.inspect import object_description  # noqa: E402
 
@@ -287,3 +289,5 @@ def setup(app):
     app.add_autodocumenter(ModuleConstantDocumenter)
     # The reference of the command line (api.rst) includes these files.
     write_cli_help(DOCS / "generated" / "cli")
+    # The tables of results.rst, from the committed files in benchmarks/results/.
+    results_pages.write_pages(DOCS / "generated" / "results")
