@@ -276,3 +276,34 @@ def test_docs_have_no_history(path):
     if path.name != "changes.rst":
         assert COMMIT_HASH.findall(text) == []
         assert HISTORY.findall(text) == []
+
+
+def install_lines():
+    """Each ``pip install ...`` command of the README and the docs' pages."""
+    found = []
+    for path in [README, DOCS / "conf.py", *sorted(DOCS.glob("*.rst"))]:
+        text = path.read_text(encoding="utf-8")
+        for command in re.findall(r"pip install [^`\n&]*", text):
+            found.append((path.name, command.strip()))
+    return found
+
+
+@pytest.mark.parametrize("where, command", install_lines())
+def test_install_lines_work_as_written(where, command):
+    """Every install line installs this clone (nengo-lmu is not on PyPI): ``-e``
+    of the repository root with extras that setup.cfg declares, and constraints
+    files that exist."""
+    import configparser
+    import shlex
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    extras = set(config["options.extras_require"])
+    words = shlex.split(command)[2:]
+    assert words[0] == "-e", command
+    target, _, rest = words[1].partition("[")
+    assert target == ".", command
+    assert set(filter(None, rest.rstrip("]").split(","))) <= extras, command
+    for option, value in zip(words, words[1:]):
+        if option == "-c":
+            assert (ROOT / value).exists(), command
