@@ -1,6 +1,7 @@
 """The documentation's Python examples run, and give what their text says."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -307,3 +308,42 @@ def test_install_lines_work_as_written(where, command):
     for option, value in zip(words, words[1:]):
         if option == "-c":
             assert (ROOT / value).exists(), command
+
+
+def test_built_pages_load_nothing_from_another_host(tmp_path):
+    """Built without executing the notebooks (and without the API pages, whose
+    template is the same), no page loads a script, stylesheet or image from
+    another host, and the pages with math load the local MathJax, which is
+    there. The -W build of CI checks every page the same way (conf.py's
+    check_offline)."""
+    import shutil
+    import subprocess
+    import sys
+
+    pytest.importorskip("sphinx")
+    pytest.importorskip("nbsphinx")
+    if shutil.which("pandoc") is None:
+        pytest.skip("nbsphinx needs pandoc: apt-get install pandoc")
+    if not Path("/usr/share/javascript/mathjax/MathJax.js").exists():
+        pytest.skip("the docs need a local MathJax: apt-get install libjs-mathjax")
+    out = tmp_path / "html"
+    subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html"]
+        + ["-D", "nbsphinx_execute=never"]
+        + ["-D", "exclude_patterns=api.rst,_build,generated"]
+        + [str(DOCS), str(out)],
+        check=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        capture_output=True,
+    )
+    remote = re.compile(r"""<(script|link|img)\b[^>]*\b(src|href)=["'](https?:)?//""")
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) > 10
+    with_math = 0
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert remote.search(html) is None, (page.name, remote.search(html))
+        for src in re.findall(r'<script[^>]*src="([^"]*MathJax\.js)[?"]', html):
+            assert (page.parent / src).exists(), (page.name, src)
+            with_math += 1
+    assert with_math > 0
