@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -44,6 +45,8 @@ from sphinx.util.inspect import object_description  # noqa: E402
 import nengo_lmu  # noqa: E402
 
 logger = logging.getLogger(__name__)
+# pages older than this were not written by this build (check_offline)
+BUILD_STARTED = time.time()
 
 # The pinned NengoDL and nengo-loihi warn on import that they were not tested with
 # Nengo 4.1; the test suite silences the same warnings (setup.cfg).
@@ -342,11 +345,14 @@ REMOTE_RESOURCE = re.compile(
 )
 
 
-def remote_resources(folder):
-    """{page: [tag, ...]} for each HTML page under ``folder`` that loads a resource
-    from another host (links that a reader follows, ``<a href>``, are not loads)."""
+def remote_resources(folder, since=0.0):
+    """{page: [tag, ...]} for each HTML page under ``folder`` (written at or after
+    the time ``since``) that loads a resource from another host (links that a
+    reader follows, ``<a href>``, are not loads)."""
     found = {}
     for path in sorted(Path(folder).rglob("*.html")):
+        if path.stat().st_mtime < since:
+            continue
         tags = REMOTE_RESOURCE.findall(path.read_text(encoding="utf-8"))
         if tags:
             found[str(path.relative_to(folder))] = tags
@@ -354,10 +360,11 @@ def remote_resources(folder):
 
 
 def check_offline(app, exception):
-    """Warn (an error under -W) for every page that loads from another host."""
+    """Warn (an error under -W) for every page this build wrote that loads from
+    another host (an incremental build leaves the pages it did not rewrite)."""
     if exception is not None or app.builder.format != "html":
         return
-    for page, tags in remote_resources(app.outdir).items():
+    for page, tags in remote_resources(app.outdir, BUILD_STARTED).items():
         logger.warning("%s loads from another host: %s", page, tags[0])
 
 
