@@ -1,14 +1,18 @@
 """Sphinx configuration for the nengo-lmu documentation.
 
 Build from the repository root, in an environment made with
-``pip install -e ".[all,docs]" -c constraints.txt`` and with the ``pandoc`` binary on
-the path (nbsphinx converts the notebooks' Markdown cells with it; on Debian,
-``apt-get install pandoc``)::
+``pip install -e ".[all]" -c constraints.txt``, with the ``pandoc`` binary on the
+path (nbsphinx converts the notebooks' Markdown cells with it) and MathJax in
+/usr/share/javascript/mathjax (the pages render math with a local copy); on Debian,
+``apt-get install pandoc libjs-mathjax``::
 
     MPLBACKEND=Agg sphinx-build -W --keep-going -b html docs docs/_build/html
 
 The notebooks in ``notebooks/`` are executed during the build (see ``nbsphinx_*``
-below); ``docs/examples/*.nblink`` point at them, so they are never copied.
+below; ``-D nbsphinx_execute=never`` skips that for a quick look);
+``docs/examples/*.nblink`` point at them, so they are never copied. The tables of
+the results page are written at start-up from ``benchmarks/results/`` by
+``results_pages.py``.
 """
 
 import ast
@@ -16,22 +20,33 @@ import functools
 import importlib
 import inspect
 import os
+import re
+import shutil
 import sys
+import time
 import warnings
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(DOCS))  # results_pages, beside this file
 
 # Quiet TensorFlow's C++ start-up messages when autodoc imports nengo_lmu.dl and
 # nengo_lmu.tasks (the kernels that execute the notebooks inherit this too).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import results_pages  # noqa: E402
+from sphinx.errors import ExtensionError  # noqa: E402
 from sphinx.ext.autodoc import DataDocumenter, ModuleDocumenter  # noqa: E402
+from sphinx.util import logging  # noqa: E402
 from sphinx.util.inspect import object_description  # noqa: E402
 
 import nengo_lmu  # noqa: E402
+
+logger = logging.getLogger(__name__)
+# pages older than this were not written by this build (check_offline)
+BUILD_STARTED = time.time()
 
 # The pinned NengoDL and nengo-loihi warn on import that they were not tested with
 # Nengo 4.1; the test suite silences the same warnings (setup.cfg).
@@ -125,6 +140,29 @@ nbsphinx_prolog = r"""
 """
 # Paths in the note above are given from the repository root.
 nbsphinx_link_target_root = str(ROOT)
+
+# -- Math, offline ----------------------------------------------------------------
+
+# The pages render their math with MathJax 2 from Debian's libjs-mathjax
+# (``apt-get install libjs-mathjax``), copied into the built site: no page loads a
+# script from another host (check_offline, below, warns if one does).
+MATHJAX = Path("/usr/share/javascript/mathjax")
+# what TeX input and CommonHTML output need (a tenth of the package's 54 MB)
+MATHJAX_PARTS = (
+    "MathJax.js",
+    "config/TeX-AMS_CHTML.js",
+    "extensions",
+    "jax/element",
+    "jax/input/TeX",
+    "jax/output/CommonHTML",
+    "fonts/HTML-CSS/TeX/woff",
+    "localization/en",
+)
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS_CHTML"
+# Sphinx configures MathJax 2 (not 3) only when this is set.
+mathjax2_config = {"CommonHTML": {"linebreaks": {"automatic": False}}}
+# The notebooks use no widgets, which are all that require.js (from a CDN) is for.
+nbsphinx_requirejs_path = ""
 
 # -- HTML --------------------------------------------------------------------------
 
@@ -281,9 +319,62 @@ def register_nblink_format(app, config):
     )
 
 
+def copy_mathjax(app):
+    """Copy the parts of Debian's MathJax that the pages use into ``_static``."""
+    if app.builder.format != "html":
+        return
+    if not (MATHJAX / "MathJax.js").exists():
+        raise ExtensionError(
+            f"MathJax not found in {MATHJAX}: the pages render math with a local "
+            "copy; install it with `apt-get install libjs-mathjax`"
+        )
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        source = MATHJAX / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, dirs_exist_ok=True)
+        else:
+            (target / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / part)
+
+
+# a script, stylesheet or other resource that a page loads from another host
+REMOTE_RESOURCE = re.compile(
+    r"<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)=[\"'](?:https?:)?//[^\"']*",
+    re.IGNORECASE,
+)
+
+
+def remote_resources(folder, since=0.0):
+    """{page: [tag, ...]} for each HTML page under ``folder`` (written at or after
+    the time ``since``) that loads a resource from another host (links that a
+    reader follows, ``<a href>``, are not loads)."""
+    found = {}
+    for path in sorted(Path(folder).rglob("*.html")):
+        if path.stat().st_mtime < since:
+            continue
+        tags = REMOTE_RESOURCE.findall(path.read_text(encoding="utf-8"))
+        if tags:
+            found[str(path.relative_to(folder))] = tags
+    return found
+
+
+def check_offline(app, exception):
+    """Warn (an error under -W) for every page this build wrote that loads from
+    another host (an incremental build leaves the pages it did not rewrite)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for page, tags in remote_resources(app.outdir, BUILD_STARTED).items():
+        logger.warning("%s loads from another host: %s", page, tags[0])
+
+
 def setup(app):
+    app.connect("builder-inited", copy_mathjax)
+    app.connect("build-finished", check_offline)
     app.connect("config-inited", register_nblink_format, priority=900)
     app.connect("autodoc-process-docstring", module_sections_to_rubrics)
     app.add_autodocumenter(ModuleConstantDocumenter)
     # The reference of the command line (api.rst) includes these files.
     write_cli_help(DOCS / "generated" / "cli")
+    # The tables of results.rst, from the committed files in benchmarks/results/.
+    results_pages.write_pages(DOCS / "generated" / "results")

@@ -1,0 +1,414 @@
+"""The tables of the results pages, generated from the committed result files.
+
+Every number measured here that the documentation shows lives in one file under
+``benchmarks/results/``; this module reads those files and writes the tables that
+``docs/results.rst`` includes, so a rerun of a benchmark changes the page without
+an edit. ``docs/conf.py`` calls `write_pages` when Sphinx starts; the README's
+headline tables are `readme_tables`, and ``tests/test_docs.py`` checks that the
+README shows them as generated.
+
+Run on its own, it prints every table (``--markdown`` in the README's form)::
+
+    python docs/results_pages.py [--markdown]
+
+What each file holds and which command writes it:
+
+=======================================  ==============================================
+``default/scaling.csv`` (and ``paper``,  ``nengo-lmu scaling [--preset P]``: one row per
+``thesis``, ``memory``)                  run; slopes from
+                                         `nengo_lmu.analysis.summary.summarize`
+``fast_step/results.json``               ``python benchmarks/fast_step.py``
+``loihi/scaling.json``                   ``python benchmarks/loihi_scaling.py``
+``psmnist_mnist5k/results.json``         ``python benchmarks/psmnist_mnist5k.py``
+``spiking_conversion/results.json``      ``python benchmarks/spiking_conversion.py``
+=======================================  ==============================================
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from nengo_lmu.analysis.experiments import NEURON_TYPES
+from nengo_lmu.analysis.summary import summarize
+from nengo_lmu.analysis.sweeps import read_results
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+SCALING_PRESETS = ("default", "paper", "thesis", "memory")
+# the row order of the scaling tables: the types that fall as 1/sqrt(m) first
+NEURON_ORDER = ("poisson", "if", "lif", "regular", "adaptive")
+# one headline table per area: scaling, speed, Loihi, training
+README_TABLES = (
+    "scaling-default-slopes",
+    "fast-step",
+    "loihi-scaling",
+    "psmnist-mnist5k",
+)
+
+
+class Table:
+    """A table of strings: a header and rows, written as reST or Markdown."""
+
+    def __init__(self, header, rows, align=None):
+        self.header = list(header)
+        self.rows = [list(row) for row in rows]
+        # "l" or "r" per column, for Markdown
+        self.align = align or ["l"] + ["r"] * (len(self.header) - 1)
+
+    def rst(self):
+        def quote(cell):
+            return '"' + cell.replace('"', '""') + '"'
+
+        lines = [
+            ".. csv-table::",
+            "   :header: " + ", ".join(quote(h) for h in self.header),
+            "   :align: left",
+            "",
+        ]
+        lines += ["   " + ", ".join(quote(c) for c in row) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def markdown(self):
+        rule = ["---:" if a == "r" else "---" for a in self.align]
+        lines = [
+            "| " + " | ".join(cells) + " |" for cells in [self.header, rule, *self.rows]
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def neuron_name(name):
+    """A neuron type's description (`NEURON_TYPES`) from its short name."""
+    return NEURON_TYPES[name][1] if name in NEURON_TYPES else name
+
+
+def interval(low, high, digits=3):
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def count(m):
+    return f"{m:,}"
+
+
+def percent(fraction, digits=1):
+    return f"{100 * fraction:.{digits}f} %"
+
+
+# -- error against neuron count (nengo-lmu scaling) ---------------------------------
+
+
+def scaling_summary(preset, results=RESULTS):
+    """`summarize` of ``<preset>/scaling.csv``, ordered by neuron type, then order."""
+    rows = read_results(results / preset / "scaling.csv")
+    summary = summarize(rows)
+    rank = {name: i for i, name in enumerate(NEURON_ORDER)}
+    return sorted(summary, key=lambda s: (rank.get(s["neuron_type"], 99), s["order"]))
+
+
+def scaling_table(summary):
+    """One row per (neuron type, order): slope, interval, errors at the largest m."""
+    m_max = {s["m_max"] for s in summary}
+    at = f"m = {count(m_max.pop())}" if len(m_max) == 1 else "the largest m"
+    return Table(
+        [
+            "neurons",
+            "order",
+            "slope",
+            "95 % interval",
+            "runs",
+            f"NRMSE at {at}",
+            f"RMSE x sqrt(m) at {at}",
+        ],
+        [
+            [
+                neuron_name(s["neuron_type"]),
+                str(s["order"]),
+                f"{s['slope']:.3f}",
+                interval(s["ci_low"], s["ci_high"]),
+                str(s["n_runs"]),
+                f"{s['nrmse_at_m_max']:.4f}",
+                f"{s['rmse_sqrt_m']:.2f}",
+            ]
+            for s in summary
+        ],
+    )
+
+
+def slopes_by_order(summary):
+    """Slopes with intervals: one row per neuron type, one column per order."""
+    orders = sorted({s["order"] for s in summary})
+    names = list(dict.fromkeys(s["neuron_type"] for s in summary))
+    by = {(s["neuron_type"], s["order"]): s for s in summary}
+    rows = []
+    for name in names:
+        row = [neuron_name(name)]
+        for d in orders:
+            s = by.get((name, d))
+            row.append(
+                f"{s['slope']:.3f} {interval(s['ci_low'], s['ci_high'])}" if s else ""
+            )
+        rows.append(row)
+    return Table(["neurons"] + [f"d = {d}" for d in orders], rows)
+
+
+# -- a million neurons (benchmarks/fast_step.py) ------------------------------------
+
+
+def fast_step_table(results):
+    """Build and run times per m: ours, Nengo's operators, the bound, Brian2."""
+    by = {(r["kind"], r["n_neurons"]): r for r in results if "error" not in r}
+    rows = []
+    for m in sorted({r["n_neurons"] for r in results}):
+        ours, ops = by.get(("ours", m)), by.get(("nengo-ops", m))
+        bound, brian = by.get(("bound", m)), by.get(("brian2", m))
+        if ours is None:
+            continue
+        rows.append(
+            [
+                count(m),
+                f"{ours['build_s']:.2f}",
+                f"{ours['run_s']:.3g}",
+                f"{ours['peak_gb']:.2f}",
+                f"{ops['run_s']:.3g}" if ops else "",
+                f"{bound['run_s']:.3g}" if bound else "",
+                f"{brian['build_s']:.2f} / {brian['run_s']:.3g}" if brian else "",
+                f"{ours['run_s'] / bound['run_s']:.3g}x" if bound else "",
+                f"{brian['run_s'] / ours['run_s']:.1f}x" if brian else "",
+            ]
+        )
+    return Table(
+        [
+            "m",
+            "build (s)",
+            "run 1 s (s)",
+            "peak (GB)",
+            "Nengo's operators: run (s)",
+            "lower bound: run (s)",
+            "Brian2: build / run (s)",
+            "ours / bound",
+            "Brian2 / ours",
+        ],
+        rows,
+    )
+
+
+# -- Loihi (benchmarks/loihi_scaling.py) --------------------------------------------
+
+
+def loihi_table(summary):
+    """The thesis metric per m on both simulators, and ours (u(t - theta))."""
+    by = {(r["simulator"], r["n_neurons"]): r for r in summary["by_m"]}
+    rows = []
+    for m in summary["neurons"]:
+        ref, emu = by[("reference", m)], by[("emulator", m)]
+        rows.append(
+            [
+                count(m),
+                f"{ref['thesis_nrmse']:.4f} "
+                + interval(ref["thesis_nrmse_low"], ref["thesis_nrmse_high"], 4),
+                f"{emu['thesis_nrmse']:.4f} "
+                + interval(emu["thesis_nrmse_low"], emu["thesis_nrmse_high"], 4),
+                f"{ref['nrmse']:.3f} / {emu['nrmse']:.3f}",
+            ]
+        )
+    return Table(
+        [
+            "neurons",
+            "reference: thesis metric",
+            "emulator: thesis metric",
+            "ours (u(t - theta)): reference / emulator",
+        ],
+        rows,
+    )
+
+
+def loihi_slopes_table(summary):
+    """Log-log slopes of the thesis metric, and their difference."""
+    names = {
+        "reference": "reference",
+        "emulator": "emulator",
+        "difference": "difference (emulator - reference)",
+    }
+    rows = []
+    for key, name in names.items():
+        s = summary["slopes"][key]
+        sign = "+" if key == "difference" else ""
+        rows.append(
+            [
+                name,
+                f"{s['slope']:{sign}.3f}",
+                f"[{s['low']:{sign}.3f}, {s['high']:{sign}.3f}]",
+            ]
+        )
+    neurons = summary["neurons"]
+    span = f"{count(neurons[0])} to {count(neurons[-1])} neurons"
+    return Table([f"slope, {span}", "slope", "95 % interval"], rows)
+
+
+# -- training (benchmarks/psmnist_mnist5k.py, benchmarks/spiking_conversion.py) -----
+
+
+def psmnist_summary(runs):
+    """Per (task, model): accuracy mean, min and max over seeds, s / epoch."""
+    groups = {}
+    for run in runs:
+        groups.setdefault((run["task"], run["model"]), []).append(run)
+    summary = []
+    for (task, model), group in sorted(groups.items()):
+        accuracy = np.array([r["test_accuracy"] for r in group])
+        per_epoch = np.concatenate([r["seconds_per_epoch"] for r in group])
+        summary.append(
+            {
+                "task": task,
+                "model": model,
+                "seeds": sorted(r["seed"] for r in group),
+                "epochs": sorted({r["epochs"] for r in group}),
+                "mean": float(accuracy.mean()),
+                "min": float(accuracy.min()),
+                "max": float(accuracy.max()),
+                "seconds_per_epoch": float(per_epoch.mean()),
+            }
+        )
+    return summary
+
+
+PSMNIST_TASKS = {"permuted": "psMNIST (permuted)", "unpermuted": "sequential MNIST"}
+PSMNIST_MODELS = {
+    "nengo-lmu": "nengo-lmu LMUCell(parallel=True)",
+    "keras-lmu": "keras-lmu 0.9 LMU",
+}
+
+
+def psmnist_table(summary):
+    rows = [
+        [
+            PSMNIST_TASKS.get(s["task"], s["task"]),
+            PSMNIST_MODELS.get(s["model"], s["model"]),
+            f"{100 * s['mean']:.2f} % [{100 * s['min']:.2f}, {100 * s['max']:.2f}]",
+            str(len(s["seeds"])),
+            f"{s['seconds_per_epoch']:.1f}",
+        ]
+        # nengo-lmu first within each task
+        for s in sorted(summary, key=lambda s: (s["task"], s["model"] != "nengo-lmu"))
+    ]
+    return Table(
+        ["task", "model", "test accuracy: mean [min, max]", "seeds", "s / epoch"],
+        rows,
+        align=["l", "l", "r", "r", "r"],
+    )
+
+
+def spiking_table(results):
+    """Accuracy and agreement with the rate network against steps per pixel."""
+    holds = sorted(results["batched"], key=int)
+    spiking, batched = results["spiking"], results["batched"]
+    n_first, n_all = results["n_test"], results["n_all"]
+
+    def row(name, values):
+        return [name] + values
+
+    rows = [
+        row(
+            f"spiking, nengo.Simulator, first {n_first} test digits",
+            [percent(spiking[h]["accuracy"]) for h in holds],
+        ),
+        row(
+            f"spiking, the same network in batched numpy, all {count(n_all)}",
+            [percent(batched[h]["accuracy"]) for h in holds],
+        ),
+        row(
+            f"same class as the rate network ({count(n_all)})",
+            [percent(batched[h]["agreement_with_rate"]) for h in holds],
+        ),
+        row(
+            f"mean absolute logit error against rate ({count(n_all)})",
+            [f"{batched[h]['logit_error']:.2f}" for h in holds],
+        ),
+        row(
+            "median rate margin of the digits classified differently",
+            [f"{batched[h]['median_rate_margin_disagreeing']:.2f}" for h in holds],
+        ),
+    ]
+    return Table(["steps per pixel"] + holds, rows)
+
+
+def spiking_rate_line(results):
+    """The rate network's accuracy, the reference of the spiking table."""
+    margin = results["batched"][sorted(results["batched"], key=int)[0]][
+        "median_rate_margin_all"
+    ]
+    return (
+        f"The rate network classifies {percent(results['rate_all'])} of the "
+        f"{count(results['n_all'])} test digits ({percent(results['rate_nengo'])} of "
+        f"the first {results['n_test']}); the median rate margin (top logit minus the "
+        f"next) of all test digits is {margin:.2f}.\n"
+    )
+
+
+# -- the pages ----------------------------------------------------------------------
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def tables(results=RESULTS):
+    """Every generated table, by name: {name: Table or str (a paragraph)}."""
+    out = {}
+    for preset in SCALING_PRESETS:
+        summary = scaling_summary(preset, results)
+        out[f"scaling-{preset}"] = scaling_table(summary)
+        if len({s["order"] for s in summary}) > 1:
+            out[f"scaling-{preset}-slopes"] = slopes_by_order(summary)
+    out["fast-step"] = fast_step_table(read_json(results / "fast_step/results.json"))
+    loihi = read_json(results / "loihi/scaling.json")
+    out["loihi-scaling"] = loihi_table(loihi)
+    out["loihi-slopes"] = loihi_slopes_table(loihi)
+    out["psmnist-mnist5k"] = psmnist_table(
+        psmnist_summary(read_json(results / "psmnist_mnist5k/results.json"))
+    )
+    spiking = read_json(results / "spiking_conversion/results.json")
+    out["spiking-conversion"] = spiking_table(spiking)
+    out["spiking-conversion-rate"] = spiking_rate_line(spiking)
+    return out
+
+
+def readme_tables(results=RESULTS):
+    """The README's headline tables, as Markdown, by name."""
+    everything = tables(results)
+    return {name: everything[name].markdown() for name in README_TABLES}
+
+
+def write_pages(folder, results=RESULTS):
+    """Write each table to ``folder/<name>.rst.txt`` for ``.. include::``.
+
+    Files are rewritten only when their text changes, so Sphinx rebuilds the
+    results page only when a result file changed. Returns the paths written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables(results).items():
+        text = table.rst() if isinstance(table, Table) else table
+        path = folder / f"{name}.rst.txt"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--markdown", action="store_true", help="the README's form")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    for name, table in tables(args.results).items():
+        print(f"{name}:\n")
+        if isinstance(table, Table):
+            print(table.markdown() if args.markdown else table.rst())
+        else:
+            print(table)
+
+
+if __name__ == "__main__":
+    main()
