@@ -28,7 +28,9 @@ from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.networks.builder import check_simulator_dt
 from nengo_lmu.networks.subpopulations import (
     DEFAULT_GROUP_SIZE,
+    SubpopulationConnection,
     SubpopulationEncoders,
+    SubpopulationEnsemble,
     SubpopulationSolver,
     diagonal_eval_points,
 )
@@ -98,7 +100,7 @@ def subpopulation_ensemble(
     solver : SubpopulationSolver
     """
     solver = SubpopulationSolver(group_size=group_size)
-    ensemble = nengo.Ensemble(
+    ensemble = SubpopulationEnsemble(
         n_neurons,
         dimensions,
         encoders=SubpopulationEncoders(),
@@ -392,7 +394,7 @@ def build_state(
         ens, sub_solver = subpopulation_ensemble(
             n_neurons, d, group_size=subpopulation_size, label=label, **ens_kwargs
         )
-        decode = nengo.Connection(ens, x_all, synapse=None, solver=sub_solver)
+        decode = SubpopulationConnection(ens, x_all, synapse=None, solver=sub_solver)
         subpopulations.append((ens, decode))
         for target, transform in readouts:
             nengo.Connection(x_all, target, transform=transform, synapse=None)
