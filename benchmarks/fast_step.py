@@ -7,8 +7,9 @@ layout):
 
 - ``ours``: on ``nengo.Simulator``, with the fused sub-population step;
 - ``nengo-ops``: the same network on ``nengo.Simulator`` with Nengo's own
-  operators (``NENGO_LMU_FUSE=0``: dense encoding and decoding products, Nengo's
-  PoissonSpiking), what this package did before the fused step;
+  operators (``fuse=False`` on the network's config for
+  `~nengo_lmu.networks.SubpopulationEnsemble`: dense encoding and decoding
+  products, Nengo's PoissonSpiking), what this package did before the fused step;
 - ``bound``: a lower-bound kernel: one compiled, parallel pass per step over the
   same per-neuron arrays the fused step must touch (read the encoder gain, the
   bias and the decoder, write the output: 32 bytes per neuron), doing no
@@ -46,12 +47,14 @@ RESULTS = Path(__file__).parent / "results" / "fast_step" / "results.json"
 ORDER, THETA, DT, DURATION = 6, 1.0, 0.001, 1.0
 
 
-def memory_network(m, seed=0):
+def memory_network(m, seed=0, fuse=True):
     import nengo
 
-    from nengo_lmu.networks import LMUMemory
+    from nengo_lmu.networks import LMUMemory, SubpopulationEnsemble
 
     with nengo.Network(seed=seed) as net:
+        net.config.configures(SubpopulationEnsemble)
+        net.config[SubpopulationEnsemble].fuse = fuse
         u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=1.0, rms=0.5, y0=0))
         memory = LMUMemory(
             ORDER,
@@ -65,12 +68,12 @@ def memory_network(m, seed=0):
     return net, memory, probe
 
 
-def measure_nengo(m, seed=0):
+def measure_nengo(m, seed=0, fuse=True):
     import nengo
     import numpy as np
 
     t0 = time.perf_counter()
-    net, memory, probe = memory_network(m, seed)
+    net, memory, probe = memory_network(m, seed, fuse=fuse)
     with nengo.Simulator(net, progress_bar=False) as sim:
         build_s = time.perf_counter() - t0
         sim.run_steps(1)  # the first step compiles the kernel (cached on disk)
@@ -196,11 +199,9 @@ def measure_brian2(m, seed=0):
 
 
 def measure(kind, m):
-    if kind == "nengo-ops":
-        os.environ["NENGO_LMU_FUSE"] = "0"
     fn = {
         "ours": measure_nengo,
-        "nengo-ops": measure_nengo,
+        "nengo-ops": lambda m: measure_nengo(m, fuse=False),
         "bound": measure_bound,
         "brian2": measure_brian2,
     }[kind]
