@@ -112,15 +112,13 @@ def measure_bound(m, seed=0):
     return {"build_s": 0.0, "run_s": time.perf_counter() - t0, "finite": bool(total)}
 
 
-def measure_brian2(m, seed=0):
-    import brian2 as b2
+def built_memory(m, seed=0):
+    """Our network's build: the neurons and transforms Brian2 will simulate."""
     import nengo
     import numpy as np
 
     from nengo_lmu.networks.subpopulations import one_hot_layout
 
-    # our network's build gives the neurons and transforms Brian2 will simulate
-    t0 = time.perf_counter()
     net, memory, probe = memory_network(m, seed)
     model = nengo.builder.Model(dt=DT)
     model.build(net)
@@ -132,8 +130,25 @@ def measure_brian2(m, seed=0):
         DURATION + DT, dt=DT, rng=np.random.RandomState(seed)
     )[:, 0]
     A_H, B_H = memory.recurrent_transform, memory.input_transform[:, 0]
-    nt = memory.neuron_type.base_type
-    tau = memory.synapse.tau
+    return (
+        dims,
+        signs * built.gain,
+        built.bias,
+        decoders,
+        u,
+        A_H,
+        B_H,
+        memory.neuron_type.base_type,
+        memory.synapse.tau,
+    )
+
+
+def measure_brian2(m, seed=0):
+    import brian2 as b2
+    import numpy as np
+
+    t0 = time.perf_counter()
+    dims, enc_gain, bias, decoders, u, A_H, B_H, nt, tau = built_memory(m, seed)
     prep_s = time.perf_counter() - t0
 
     b2.prefs.codegen.target = "cython"
@@ -171,8 +186,8 @@ def measure_brian2(m, seed=0):
         threshold="rand() < rate * dt",
         namespace={"tau_ref": nt.tau_ref * b2.second, "tau_rc": nt.tau_rc * b2.second},
     )
-    neurons.g = signs * built.gain
-    neurons.b = built.bias
+    neurons.g = enc_gain
+    neurons.b = bias
     neurons.xin = b2.linked_var(state, "x", index=dims)
     # a spike is 1/dt (Nengo's scaling), as a plain number
     decode = b2.Synapses(

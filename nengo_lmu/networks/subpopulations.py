@@ -431,6 +431,7 @@ def build_subpopulation_ensemble(model, ens):
     fusable = ens.fuse and params is not None and ens.noise is None
     # other simulators' builders (nengo_dl's...) cannot run SimSubpopulation
     fusable = fusable and type(model.builder) is Builder
+    # None: Nengo's operators; else whether connections feed the neurons directly
     direct_input = _network_links(model, ens) if fusable else None
     rng = np.random.RandomState(model.seeds[ens])
     eval_points = gen_eval_points(ens, ens.eval_points, rng=rng, dtype=rc.float_dtype)
@@ -451,6 +452,17 @@ def build_subpopulation_ensemble(model, ens):
     sig[ens]["encoders"] = Signal(
         scaled_encoders, name=f"{ens}.scaled_encoders", readonly=True
     )
+    step = _emit_fused_step(model, ens, params, encoders, gain, bias, direct_input)
+    model.params[ens] = BuiltSubpopulation(
+        eval_points, encoders, intercepts, max_rates, scaled_encoders, gain, bias, step
+    )
+
+
+def _emit_fused_step(model, ens, params, encoders, gain, bias, direct_input):
+    """Add the `SimSubpopulation` of ``ens`` (and the bias copy, with
+    ``direct_input``) to the model, running the neuron type as ``params`` says
+    (`fused_parameters`); return it."""
+    sig, neurons = model.sig, ens.neurons
     dims, signs = one_hot_layout(encoders)
     state = FusedState(
         dims,
@@ -490,9 +502,7 @@ def build_subpopulation_ensemble(model, ens):
         tag=f"{ens} fused step",
     )
     model.add_op(step)
-    model.params[ens] = BuiltSubpopulation(
-        eval_points, encoders, intercepts, max_rates, scaled_encoders, gain, bias, step
-    )
+    return step
 
 
 def _step_to_decode(model, conn):
