@@ -7,8 +7,9 @@ layout):
 
 - ``ours``: on ``nengo.Simulator``, with the fused sub-population step;
 - ``nengo-ops``: the same network on ``nengo.Simulator`` with Nengo's own
-  operators (``NENGO_LMU_FUSE=0``: dense encoding and decoding products, Nengo's
-  PoissonSpiking), what this package did before the fused step;
+  operators (``fuse=False`` on the network's config for
+  `~nengo_lmu.networks.SubpopulationEnsemble`: dense encoding and decoding
+  products, Nengo's PoissonSpiking), what this package did before the fused step;
 - ``bound``: a lower-bound kernel: one compiled, parallel pass per step over the
   same per-neuron arrays the fused step must touch (read the encoder gain, the
   bias and the decoder, write the output: 32 bytes per neuron), doing no
@@ -46,12 +47,14 @@ RESULTS = Path(__file__).parent / "results" / "fast_step" / "results.json"
 ORDER, THETA, DT, DURATION = 6, 1.0, 0.001, 1.0
 
 
-def memory_network(m, seed=0):
+def memory_network(m, seed=0, fuse=True):
     import nengo
 
-    from nengo_lmu.networks import LMUMemory
+    from nengo_lmu.networks import LMUMemory, SubpopulationEnsemble
 
     with nengo.Network(seed=seed) as net:
+        net.config.configures(SubpopulationEnsemble)
+        net.config[SubpopulationEnsemble].fuse = fuse
         u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=1.0, rms=0.5, y0=0))
         memory = LMUMemory(
             ORDER,
@@ -65,12 +68,12 @@ def memory_network(m, seed=0):
     return net, memory, probe
 
 
-def measure_nengo(m, seed=0):
+def measure_nengo(m, seed=0, fuse=True):
     import nengo
     import numpy as np
 
     t0 = time.perf_counter()
-    net, memory, probe = memory_network(m, seed)
+    net, memory, probe = memory_network(m, seed, fuse=fuse)
     with nengo.Simulator(net, progress_bar=False) as sim:
         build_s = time.perf_counter() - t0
         sim.run_steps(1)  # the first step compiles the kernel (cached on disk)
@@ -109,15 +112,13 @@ def measure_bound(m, seed=0):
     return {"build_s": 0.0, "run_s": time.perf_counter() - t0, "finite": bool(total)}
 
 
-def measure_brian2(m, seed=0):
-    import brian2 as b2
+def built_memory(m, seed=0):
+    """Our network's build: the neurons and transforms Brian2 will simulate."""
     import nengo
     import numpy as np
 
     from nengo_lmu.networks.subpopulations import one_hot_layout
 
-    # our network's build gives the neurons and transforms Brian2 will simulate
-    t0 = time.perf_counter()
     net, memory, probe = memory_network(m, seed)
     model = nengo.builder.Model(dt=DT)
     model.build(net)
@@ -129,8 +130,25 @@ def measure_brian2(m, seed=0):
         DURATION + DT, dt=DT, rng=np.random.RandomState(seed)
     )[:, 0]
     A_H, B_H = memory.recurrent_transform, memory.input_transform[:, 0]
-    nt = memory.neuron_type.base_type
-    tau = memory.synapse.tau
+    return (
+        dims,
+        signs * built.gain,
+        built.bias,
+        decoders,
+        u,
+        A_H,
+        B_H,
+        memory.neuron_type.base_type,
+        memory.synapse.tau,
+    )
+
+
+def measure_brian2(m, seed=0):
+    import brian2 as b2
+    import numpy as np
+
+    t0 = time.perf_counter()
+    dims, enc_gain, bias, decoders, u, A_H, B_H, nt, tau = built_memory(m, seed)
     prep_s = time.perf_counter() - t0
 
     b2.prefs.codegen.target = "cython"
@@ -168,8 +186,8 @@ def measure_brian2(m, seed=0):
         threshold="rand() < rate * dt",
         namespace={"tau_ref": nt.tau_ref * b2.second, "tau_rc": nt.tau_rc * b2.second},
     )
-    neurons.g = signs * built.gain
-    neurons.b = built.bias
+    neurons.g = enc_gain
+    neurons.b = bias
     neurons.xin = b2.linked_var(state, "x", index=dims)
     # a spike is 1/dt (Nengo's scaling), as a plain number
     decode = b2.Synapses(
@@ -196,11 +214,9 @@ def measure_brian2(m, seed=0):
 
 
 def measure(kind, m):
-    if kind == "nengo-ops":
-        os.environ["NENGO_LMU_FUSE"] = "0"
     fn = {
         "ours": measure_nengo,
-        "nengo-ops": measure_nengo,
+        "nengo-ops": lambda m: measure_nengo(m, fuse=False),
         "bound": measure_bound,
         "brian2": measure_brian2,
     }[kind]

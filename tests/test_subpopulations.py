@@ -4,6 +4,11 @@ References: Nengo's own LstsqL2 solver and neuron types (the fused step must giv
 what Nengo's operators give), and the Poisson distribution (scipy.stats).
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import nengo
 import numpy as np
 import pytest
@@ -14,11 +19,22 @@ from nengo_lmu.analysis.metrics import nrmse
 from nengo_lmu.networks import (
     LMUMemory,
     SimSubpopulation,
+    SubpopulationConnection,
     SubpopulationEncoders,
+    SubpopulationEnsemble,
     _kernels,
     subpopulation_ensemble,
 )
 from nengo_lmu.networks import subpopulations as sp
+from nengo_lmu.networks.fused import FusedState, fused_parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def configure_fuse(net, fuse):
+    """Set the `SubpopulationEnsemble` option ``fuse`` through ``net``'s config."""
+    net.config.configures(SubpopulationEnsemble)
+    net.config[SubpopulationEnsemble].fuse = fuse
 
 
 def test_encoders_are_signed_one_hot_blocks():
@@ -96,9 +112,9 @@ def test_solver_rejects_a_function():
         nengo.Simulator(net, progress_bar=False)
 
 
-def memory_run(neuron_type, fuse, monkeypatch, n=2400, seed=0, duration=0.5, **kw):
-    monkeypatch.setattr(sp, "FUSE", fuse)
+def memory_run(neuron_type, fuse, n=2400, seed=0, duration=0.5, **kw):
     with nengo.Network(seed=seed) as net:
+        configure_fuse(net, fuse)
         u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5, y0=0))
         memory = LMUMemory(
             3, 0.3, n, neuron_type=neuron_type, layout="subpopulations", **kw
@@ -126,37 +142,37 @@ def memory_run(neuron_type, fuse, monkeypatch, n=2400, seed=0, duration=0.5, **k
     ],
     ids=lambda t: type(t).__name__,
 )
-def test_fused_step_equals_nengo_operators(neuron_type, monkeypatch):
+def test_fused_step_equals_nengo_operators(neuron_type):
     """Deterministic neuron types: the fused step gives Nengo's own operators'
     spikes and decoded output (the same arithmetic: to 1e-9). Rates to 1e-9
     plus 1e-7 of their value: just above threshold a rate amplifies a last-bit
     difference in the current (the decoded feedback is summed in another order
     than Nengo's dot product; measured 3e-9 at 2.8 Hz on numpy 2)."""
-    y_ref, _, s_ref, n_ref = memory_run(neuron_type, False, monkeypatch)
-    y, _, s, n_fused = memory_run(neuron_type, True, monkeypatch)
+    y_ref, _, s_ref, n_ref = memory_run(neuron_type, False)
+    y, _, s, n_fused = memory_run(neuron_type, True)
     assert (n_ref, n_fused) == (0, 1)
     assert np.allclose(s, s_ref, rtol=1e-7, atol=1e-9)
     assert np.allclose(y, y_ref, rtol=0, atol=1e-9)
 
 
-def test_fused_poisson_matches_nengo_statistically(monkeypatch):
+def test_fused_poisson_matches_nengo_statistically():
     """Poisson spikes come from another generator than Nengo's, so compare what
     matters: the memory's error against the exact memory (within 20 % of
     Nengo's), and the mean rate (within 2 %)."""
     nt = nengo.PoissonSpiking(nengo.LIFRate())
-    y_ref, ex, s_ref, _ = memory_run(nt, False, monkeypatch, duration=1.0)
-    y, ex2, s, n_fused = memory_run(nt, True, monkeypatch, duration=1.0)
+    y_ref, ex, s_ref, _ = memory_run(nt, False, duration=1.0)
+    y, ex2, s, n_fused = memory_run(nt, True, duration=1.0)
     assert n_fused == 1 and np.array_equal(ex, ex2)
     e_ref, e = nrmse(y_ref[300:], ex[300:]), nrmse(y[300:], ex[300:])
     assert e < 0.2 and abs(e - e_ref) < 0.2 * e_ref, (e, e_ref)
     assert abs(s.mean() / s_ref.mean() - 1) < 0.02
 
 
-def test_same_seed_bit_identical_other_seed_differs(monkeypatch):
+def test_same_seed_bit_identical_other_seed_differs():
     nt = nengo.PoissonSpiking(nengo.LIFRate())
-    a = memory_run(nt, True, monkeypatch, duration=0.2, seed=4)[2]
-    b = memory_run(nt, True, monkeypatch, duration=0.2, seed=4)[2]
-    c = memory_run(nt, True, monkeypatch, duration=0.2, seed=5)[2]
+    a = memory_run(nt, True, duration=0.2, seed=4)[2]
+    b = memory_run(nt, True, duration=0.2, seed=4)[2]
+    c = memory_run(nt, True, duration=0.2, seed=5)[2]
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -164,8 +180,8 @@ def test_same_seed_bit_identical_other_seed_differs(monkeypatch):
 def fused_state(neuron_type, n, J, dt=0.001, seed=3):
     """A FusedState of n neurons with input current J (gain 0, bias J)."""
     dims = np.zeros(n, dtype=int)
-    state = sp.FusedState(
-        dims, np.zeros(n), sp.fused_parameters(neuron_type), dt, seed, None, 1
+    state = FusedState(
+        dims, np.zeros(n), fused_parameters(neuron_type), dt, seed, None, 1
     )
     state.out = np.zeros(n)
     state.voltage = np.zeros(n)
@@ -337,8 +353,8 @@ def test_poisson_layout_skips_only_silent_neurons():
     ]:
         if use_numba and not _kernels.HAVE_NUMBA:
             continue
-        state = sp.FusedState(
-            dims, enc_gain, sp.fused_parameters(nt), 0.001, 7, decoders, d, bias=b
+        state = FusedState(
+            dims, enc_gain, fused_parameters(nt), 0.001, 7, decoders, d, bias=b
         )
         state.use_numba = use_numba
         state.out = np.zeros(n)
@@ -360,10 +376,9 @@ def test_poisson_layout_skips_only_silent_neurons():
         assert np.array_equal(np.sort(lay.order), np.arange(n))
 
 
-def test_poisson_reset_and_initial_clocks(monkeypatch):
+def test_poisson_reset_and_initial_clocks():
     """The exponential clocks are a signal: sim.reset() gives the same spikes
     bit for bit, and the initial clocks are Exp(1) draws of the seed."""
-    monkeypatch.setattr(sp, "FUSE", True)
     with nengo.Network(seed=6) as net:
         u = nengo.Node(nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5, y0=0))
         memory = LMUMemory(
@@ -396,13 +411,13 @@ def test_poisson_reset_and_initial_clocks(monkeypatch):
     assert stats.kstest(initial, "expon").pvalue > 0.001
 
 
-def test_direct_neuron_input_is_kept(monkeypatch):
+def test_direct_neuron_input_is_kept():
     """A connection into the neurons themselves (inhibition) still acts on the
     fused step, as on Nengo's operators."""
 
     def run(fuse):
-        monkeypatch.setattr(sp, "FUSE", fuse)
         with nengo.Network(seed=2) as net:
+            configure_fuse(net, fuse)
             memory = LMUMemory(
                 2, 0.3, 2000, neuron_type=nengo.LIF(), layout="subpopulations"
             )
@@ -421,7 +436,7 @@ def test_direct_neuron_input_is_kept(monkeypatch):
     assert fused[:100].sum() > 0 and fused[150:].sum() == 0  # inhibited
 
 
-def test_not_fused_where_it_cannot_be(monkeypatch):
+def test_not_fused_where_it_cannot_be():
     """Probing the neurons' input, or a neuron type the kernels do not know,
     keeps Nengo's operators (and the network still runs)."""
     with nengo.Network(seed=0) as net:
@@ -437,6 +452,113 @@ def test_not_fused_where_it_cannot_be(monkeypatch):
     assert len(fused) == 1 and "memory[0]" in str(fused[0].tag)
     assert fused[0].sets[0] is sim.model.sig[c.ensembles[0].neurons]["out"]
     del a, b
+
+
+def fuse_option_run(config_fuse=None, **kwargs):
+    """A 2-D sub-population ensemble of LIF neurons decoded by a
+    `SubpopulationConnection`, built without Nengo's optimizer (so that each
+    operator is the builders'): decoded output, spikes, operators, signals."""
+    with nengo.Network(seed=3) as net:
+        if config_fuse is not None:
+            configure_fuse(net, config_fuse)
+        u = nengo.Node(lambda t: np.sin(8 * t))
+        ens, solver = subpopulation_ensemble(1200, 2, neuron_type=nengo.LIF(), **kwargs)
+        out = nengo.Node(size_in=2)
+        conn = SubpopulationConnection(ens, out, solver=solver, synapse=None)
+        nengo.Connection(u, ens, transform=[[1.0], [-0.5]])
+        p = nengo.Probe(out, synapse=0.01)
+        p_spikes = nengo.Probe(ens.neurons)
+    with nengo.Simulator(net, optimize=False, progress_bar=False) as sim:
+        sim.run(0.3)
+    signals = (sim.model.sig[ens]["encoders"], sim.model.sig[conn]["weights"])
+    return sim.data[p], sim.data[p_spikes], sim.model.operators, signals
+
+
+def test_fuse_option_switches_operators():
+    """`SubpopulationEnsemble`'s ``fuse`` option, as an argument or through a
+    network's config (the argument wins), chooses the fused step (one
+    SimSubpopulation that decodes too; nothing reads the dense encoders or
+    weights, no SimNeurons) or Nengo's operators (SimNeurons and the dense
+    encoding and decoding products). Both give the same spikes and decoded
+    output to 1e-9 (the same arithmetic, summed in another order). With
+    ``use_numba=False`` the fused step runs the numpy code: the same spikes, and
+    the decoded output to 1e-12."""
+
+    def kinds(ops, signals):
+        fused = [op for op in ops if isinstance(op, SimSubpopulation)]
+        neurons = [op for op in ops if isinstance(op, nengo.builder.neurons.SimNeurons)]
+        dense = [sig for sig in signals if any(sig in op.reads for op in ops)]
+        return len(fused), [len(op.incs) for op in fused], len(neurons), len(dense)
+
+    y, s, ops, signals = fuse_option_run()
+    assert kinds(ops, signals) == (1, [1], 0, 0)
+    assert s.sum() > 0 and np.abs(y).max() > 0.3
+    for config_fuse, kwargs in [(None, {"fuse": False}), (False, {})]:
+        y_ref, s_ref, ops, signals = fuse_option_run(config_fuse, **kwargs)
+        assert kinds(ops, signals) == (0, [], 1, 2)
+        assert np.allclose(s, s_ref, rtol=0, atol=1e-9)
+        assert np.allclose(y, y_ref, rtol=0, atol=1e-9)
+    y2, s2, ops, signals = fuse_option_run(False, fuse=True)
+    assert kinds(ops, signals) == (1, [1], 0, 0)
+    assert np.array_equal(s2, s) and np.array_equal(y2, y)
+    y3, s3, ops, _ = fuse_option_run(use_numba=False)
+    (op,) = [op for op in ops if isinstance(op, SimSubpopulation)]
+    assert op.fused.use_numba is False
+    assert np.array_equal(s3, s) and np.allclose(y3, y, rtol=0, atol=1e-12)
+
+
+def test_plain_connection_decodes_a_fused_ensemble():
+    """A plain `nengo.Connection` from a fused ensemble (what
+    `subpopulation_ensemble` users without `SubpopulationConnection` write) keeps
+    Nengo's decoding product: the same output as the fused decoding, to 1e-9."""
+    outputs = []
+    for connection in (nengo.Connection, SubpopulationConnection):
+        with nengo.Network(seed=5) as net:
+            ens, solver = subpopulation_ensemble(800, 1, neuron_type=nengo.LIF())
+            nengo.Connection(nengo.Node(0.4), ens)
+            out = nengo.Node(size_in=1)
+            connection(ens, out, solver=solver, synapse=None)
+            p = nengo.Probe(out, synapse=0.01)
+        with nengo.Simulator(net, progress_bar=False) as sim:
+            (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
+            assert len(op.incs) == (connection is SubpopulationConnection)
+            sim.run(0.2)
+        outputs.append(sim.data[p])
+    assert np.allclose(outputs[0], outputs[1], rtol=0, atol=1e-9)
+    assert abs(outputs[1][-1, 0] - 0.4) < 0.05
+
+
+def test_no_environment_variable_read_at_import():
+    """Neither fusing nor numba is switched by the environment: a fresh
+    interpreter with the former switches set (``NENGO_LMU_FUSE=0``,
+    ``NENGO_LMU_NUMBA=0``) still fuses and compiles, and no module of
+    `nengo_lmu.networks` reads ``os.environ``."""
+    code = (
+        "import nengo\n"
+        "from nengo_lmu.networks import LMUMemory, SimSubpopulation, _kernels\n"
+        "with nengo.Network(seed=0) as net:\n"
+        "    LMUMemory(2, 0.3, 400, layout='subpopulations')\n"
+        "model = nengo.builder.Model()\n"
+        "model.build(net)\n"
+        "ops = [o for o in model.operators if isinstance(o, SimSubpopulation)]\n"
+        "print(len(ops), ops[0].fused.use_numba, _kernels.HAVE_NUMBA)\n"
+    )
+    env = dict(
+        os.environ, NENGO_LMU_FUSE="0", NENGO_LMU_NUMBA="0", PYTHONPATH=str(ROOT)
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    numba = str(_kernels.HAVE_NUMBA)
+    assert result.stdout.split() == ["1", numba, numba]
+    for path in (ROOT / "nengo_lmu" / "networks").glob("*.py"):
+        text = path.read_text()
+        assert "os.environ" not in text and "getenv" not in text, path.name
 
 
 def test_nengo_dl_builds_the_same_network():

@@ -252,6 +252,7 @@ def measure_feedforward(
                 neuron_type=neuron_type,
                 max_rates=max_rates,
                 intercepts=intercepts,
+                fuse=False,  # Nengo's operators, as in the paper and its results
             )
             nengo.Connection(ens, out, solver=solver, synapse=None)
         nengo.Connection(u, ens, synapse=None)

@@ -7,12 +7,14 @@
 - `nengo_lmu.networks.layouts`: how neurons are laid out under a state
   (one ensemble, one per dimension, or sub-populations).
 - `nengo_lmu.networks.subpopulations`: sub-population ensembles (encoders, the
-  build-time solver, and the fused step on Nengo's reference simulator).
+  build-time solver, and the builders that emit the fused step on Nengo's
+  reference simulator: `nengo_lmu.networks.fused`).
 
 The trainable LMU layer, `nengo_lmu.dl.LMUCell`, lives with what NengoDL needs.
 """
 
 from nengo_lmu.networks.builder import build_mapped_network
+from nengo_lmu.networks.fused import SimSubpopulation
 from nengo_lmu.networks.layouts import (
     AUTO_SUBPOPULATION_THRESHOLD,
     DEFAULT_SUBPOPULATION_SIZE,
@@ -28,10 +30,10 @@ from nengo_lmu.networks.memory import (
     sample_windows,
 )
 from nengo_lmu.networks.subpopulations import (
-    SimSubpopulation,
+    SubpopulationConnection,
     SubpopulationEncoders,
+    SubpopulationEnsemble,
     SubpopulationSolver,
-    fuse_subpopulation,
 )
 
 __all__ = [
@@ -45,9 +47,10 @@ __all__ = [
     "build_state",
     "is_linear",
     "SimSubpopulation",
+    "SubpopulationConnection",
     "SubpopulationEncoders",
+    "SubpopulationEnsemble",
     "SubpopulationSolver",
-    "fuse_subpopulation",
     "sample_windows",
     "subpopulation_ensemble",
 ]

@@ -2,7 +2,8 @@
 
 Two loops, each in a numba version (parallel over chunks of neurons, both cores)
 and a numpy version doing the same arithmetic (used when numba is not installed,
-or ``NENGO_LMU_NUMBA=0``):
+or when asked: ``use_numba=False`` here, the ``use_numba`` option of
+`nengo_lmu.networks.SubpopulationEnsemble` when building):
 
 - `group_rates`: the firing rates of groups of 1-D neurons at shared evaluation
   points (the sub-population solver's activity matrices);
@@ -28,13 +29,10 @@ initial clocks are Exp(1) draws of the seed (`initial_clock`).
 """
 
 import math
-import os
 
 import numpy as np
 
 try:  # pragma: no cover - depends on the environment
-    if os.environ.get("NENGO_LMU_NUMBA", "1") == "0":
-        raise ImportError("disabled by NENGO_LMU_NUMBA=0")
     import numba
     from numba import njit, prange
 
@@ -854,9 +852,11 @@ if HAVE_NUMBA:  # pragma: no branch
                 )
 
 
-def group_rates(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude):
-    """`group_rates_np`, compiled when numba is present."""
-    if HAVE_NUMBA:
+def group_rates(
+    t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude, use_numba=True
+):
+    """`group_rates_np`, compiled when numba is present (and ``use_numba``)."""
+    if HAVE_NUMBA and use_numba:
         return _group_rates_nb(
             np.ascontiguousarray(t, dtype=np.float64),
             np.ascontiguousarray(enc_gain, dtype=np.float64),

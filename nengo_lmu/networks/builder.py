@@ -4,8 +4,6 @@ import numpy as np
 from nengo.builder.network import build_network
 from nengo.exceptions import BuildError
 
-from nengo_lmu.networks.subpopulations import fuse_subpopulation
-
 
 def check_simulator_dt(model, network):
     """Raise a BuildError if ``network``'s discrete mapping was made for another
@@ -29,12 +27,9 @@ def build_mapped_network(model, network, progress=None):
     network would run other dynamics without a word, so a mismatch fails the
     build, saying how to fix it.
 
-    After Nengo's builder, each sub-population ensemble of the network (its
-    ``subpopulations``: ensemble and decoding connection) gets the fused step
-    (`fuse_subpopulation`) where the simulator is Nengo's reference one.
+    The network's sub-population ensembles get their fused step from their own
+    builders (`nengo_lmu.networks.subpopulations.build_subpopulation_ensemble`),
+    as Nengo's builder reaches them.
     """
     check_simulator_dt(model, network)
-    result = build_network(model, network, progress=progress)
-    for ens, conn in getattr(network, "subpopulations", ()):
-        fuse_subpopulation(model, ens, conn)
-    return result
+    return build_network(model, network, progress=progress)

@@ -28,7 +28,9 @@ from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.networks.builder import check_simulator_dt
 from nengo_lmu.networks.subpopulations import (
     DEFAULT_GROUP_SIZE,
+    SubpopulationConnection,
     SubpopulationEncoders,
+    SubpopulationEnsemble,
     SubpopulationSolver,
     diagonal_eval_points,
 )
@@ -86,19 +88,20 @@ def subpopulation_ensemble(
 ):
     """An ensemble whose neurons each encode one dimension, and its solver.
 
-    A plain `nengo.Ensemble` with `SubpopulationEncoders` and diagonal evaluation
-    points; its other arguments (``neuron_type``, ``max_rates``, ...) come from
-    ``ensemble_kwargs`` or the active `nengo.Config`. Decode it with the returned
-    `SubpopulationSolver` (each dimension's neurons in groups of about
-    ``group_size``, solved independently at build time; linear cost).
+    A `SubpopulationEnsemble` (a `nengo.Ensemble`) with `SubpopulationEncoders`
+    and diagonal evaluation points; its other arguments (``neuron_type``,
+    ``max_rates``, ``fuse``, ...) come from ``ensemble_kwargs`` or the active
+    `nengo.Config`. Decode it with the returned `SubpopulationSolver` (each
+    dimension's neurons in groups of about ``group_size``, solved independently
+    at build time; linear cost).
 
     Returns
     -------
-    ensemble : nengo.Ensemble
+    ensemble : SubpopulationEnsemble
     solver : SubpopulationSolver
     """
     solver = SubpopulationSolver(group_size=group_size)
-    ensemble = nengo.Ensemble(
+    ensemble = SubpopulationEnsemble(
         n_neurons,
         dimensions,
         encoders=SubpopulationEncoders(),
@@ -343,9 +346,9 @@ def build_state(
     -------
     ensembles : list of nengo.Ensemble
     subpopulations : list of (nengo.Ensemble, nengo.Connection)
-        The sub-population ensembles and their decoding connections, which
-        `nengo_lmu.networks.subpopulations.fuse_subpopulation` may fuse on Nengo's
-        reference simulator.
+        The sub-population ensembles and their decoding connections
+        (`SubpopulationConnection`), one fused step each on Nengo's reference
+        simulator (unless the ensembles' ``fuse`` option says otherwise).
     """
     d = recurrent_transform.shape[0]
     subpopulations = []
@@ -392,7 +395,7 @@ def build_state(
         ens, sub_solver = subpopulation_ensemble(
             n_neurons, d, group_size=subpopulation_size, label=label, **ens_kwargs
         )
-        decode = nengo.Connection(ens, x_all, synapse=None, solver=sub_solver)
+        decode = SubpopulationConnection(ens, x_all, synapse=None, solver=sub_solver)
         subpopulations.append((ens, decode))
         for target, transform in readouts:
             nengo.Connection(x_all, target, transform=transform, synapse=None)

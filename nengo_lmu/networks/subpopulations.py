@@ -1,34 +1,52 @@
 """Sub-population ensembles: millions of neurons, each encoding one dimension.
 
-The ``"subpopulations"`` layout is a plain `nengo.Ensemble` whose encoders come from
-`SubpopulationEncoders` (each neuron encodes one dimension, +1 or -1, in contiguous
-blocks), decoded by a connection with `SubpopulationSolver`: the neurons of each
-dimension are split into groups of about ``group_size`` whose decoders are solved
-independently and averaged. Everything that depends on the seed happens at build
-time, in Nengo's builder, with Nengo's seeds; the cost grows linearly with the
-number of neurons. The network therefore runs, unchanged, on any Nengo simulator.
+The ``"subpopulations"`` layout is a `SubpopulationEnsemble` (a `nengo.Ensemble`)
+whose encoders come from `SubpopulationEncoders` (each neuron encodes one dimension,
++1 or -1, in contiguous blocks), decoded by a `SubpopulationConnection` (a
+`nengo.Connection`) with `SubpopulationSolver`: the neurons of each dimension are
+split into groups of about ``group_size`` whose decoders are solved independently
+and averaged. Everything that depends on the seed happens at build time, in Nengo's
+builder, with Nengo's seeds; the cost grows linearly with the number of neurons.
+The network therefore runs, unchanged, on any Nengo simulator.
 
-On Nengo's reference simulator, networks of this package (`LinearNetwork`,
-`LMUMemory`) also replace the ensemble's generic operators (encoding product,
-neuron step, decoding product: three passes over the neurons, two of them dense
-``n x d`` products) by one fused operator, `SimSubpopulation`, that computes the
-input current, the rate, the spikes and the decoded output in one pass, compiled
-with numba when it is installed (`nengo_lmu.networks._kernels`).
+On Nengo's reference simulator, the builders registered here for the ensemble and
+the connection emit, instead of the ensemble's generic operators (encoding
+product, neuron step, decoding product: three passes over the neurons, two of
+them dense ``n x d`` products), one fused operator, `SimSubpopulation`
+(`nengo_lmu.networks.fused`), that computes the input current, the rate, the
+spikes and the decoded output in one pass. Whether they do is the ensemble's
+``fuse`` option (default True), settable through a network's config.
 """
 
-import os
+from collections import namedtuple
 
 import nengo
 import numpy as np
-from nengo.builder import Builder, Operator, Signal
-from nengo.builder.neurons import SimNeurons
-from nengo.builder.operator import Copy, DotInc, ElementwiseInc
+from nengo.builder import Builder, Signal
+from nengo.builder.connection import BuiltConnection, build_connection
+from nengo.builder.ensemble import (
+    BuiltEnsemble,
+    build_ensemble,
+    gen_eval_points,
+    get_gain_bias,
+)
+from nengo.builder.operator import Copy, DotInc, ElementwiseInc, Reset
+from nengo.builder.transforms import multiply
 from nengo.cache import Fingerprint, check_attrs
+from nengo.dists import get_samples
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import NumberParam
+from nengo.params import BoolParam, Default, NumberParam
+from nengo.rc import rc
 from nengo.solvers import Solver
+from nengo.transforms import Dense, NoTransform
 
 from nengo_lmu.networks import _kernels
+from nengo_lmu.networks.fused import (
+    FusedState,
+    SimSubpopulation,
+    fused_parameters,
+    solver_rate_parameters,
+)
 
 DEFAULT_GROUP_SIZE = 200
 
@@ -36,11 +54,6 @@ DEFAULT_GROUP_SIZE = 200
 # `solve_groups` changes its results, so that decoders cached by an earlier
 # version are not loaded.
 SOLVER_REVISION = 1
-
-# Whether `fuse_subpopulation` fuses (``NENGO_LMU_FUSE=0`` in the environment, or
-# setting this to False, keeps Nengo's own operators: the reference to compare
-# against).
-FUSE = os.environ.get("NENGO_LMU_FUSE", "1") != "0"
 
 
 def dimension_blocks(n_neurons, dimensions):
@@ -120,80 +133,15 @@ def _ridge(A, t, reg):
     return np.linalg.solve(AtA, Aty[..., None])[..., 0]
 
 
-def _rate_parameters(neuron_type):
-    """(rate_kind, tau_rc, tau_ref, amplitude) of a rate type the compiled
-    kernels know, or None."""
-    if type(neuron_type) is nengo.LIFRate:  # noqa: E721 (subclasses may differ)
-        return (
-            _kernels.LIF_RATE,
-            neuron_type.tau_rc,
-            neuron_type.tau_ref,
-            neuron_type.amplitude,
-        )
-    if type(neuron_type) is nengo.RectifiedLinear:  # noqa: E721
-        return (_kernels.RELU_RATE, 1.0, 0.0, neuron_type.amplitude)
-    return None
-
-
-def solver_rate_parameters(neuron_type):
-    """(rate_kind, tau_rc, tau_ref, amplitude) with which the kernels compute
-    ``neuron_type.rates`` (the rates Nengo's solvers decode), or None."""
-    t = type(neuron_type)
-    if t in (nengo.PoissonSpiking, nengo.RegularSpiking):
-        return _rate_parameters(neuron_type.base_type)
-    if t is nengo.LIF:
-        return (
-            _kernels.LIF_RATE,
-            neuron_type.tau_rc,
-            neuron_type.tau_ref,
-            neuron_type.amplitude,
-        )
-    if t is nengo.SpikingRectifiedLinear:
-        return (_kernels.RELU_RATE, 1.0, 0.0, neuron_type.amplitude)
-    return _rate_parameters(neuron_type)
-
-
-def fused_parameters(neuron_type):
-    """How `SimSubpopulation` runs ``neuron_type``, or None if it cannot.
-
-    Returns
-    -------
-    dict or None
-        ``rate_kind``, ``spike_kind`` and the constants of both.
-    """
-    rate = solver_rate_parameters(neuron_type)
-    if rate is None:
-        return None
-    rate_kind, tau_rc, tau_ref, rate_amplitude = rate
-    t = type(neuron_type)
-    spike, spike_amplitude, min_voltage = _kernels.RATE, 1.0, 0.0
-    if t is nengo.LIF:
-        spike, spike_amplitude = _kernels.LIF, neuron_type.amplitude
-        min_voltage = neuron_type.min_voltage
-    elif t is nengo.SpikingRectifiedLinear:
-        # integrates max(J, 0); the amplitude scales the spikes
-        spike, spike_amplitude = _kernels.REGULAR, neuron_type.amplitude
-        rate_amplitude = 1.0
-    elif t in (nengo.PoissonSpiking, nengo.RegularSpiking):
-        spike = _kernels.POISSON if t is nengo.PoissonSpiking else _kernels.REGULAR
-        spike_amplitude = neuron_type.amplitude
-    return {
-        "rate_kind": rate_kind,
-        "spike_kind": spike,
-        "tau_rc": float(tau_rc),
-        "tau_ref": float(tau_ref),
-        "rate_amplitude": float(rate_amplitude),
-        "spike_amplitude": float(spike_amplitude),
-        "min_voltage": float(min_voltage),
-    }
-
-
-def solve_groups(neuron_type, gain, bias, signs, groups, t, reg, chunk_neurons):
+def solve_groups(
+    neuron_type, gain, bias, signs, groups, t, reg, chunk_neurons, use_numba=True
+):
     """Each group's ridge decoder of its own value ``t`` (points in [-1, 1]).
 
     The rates of a group's neurons at the points are computed a chunk of groups
     at a time (memory ~ ``chunk_neurons * len(t)``), compiled for the neuron
-    types the kernels know, else by ``neuron_type.rates``.
+    types the kernels know (with numba where installed, unless ``use_numba`` is
+    False), else by ``neuron_type.rates``.
     """
     n = gain.shape[0]
     decoders = np.empty(n)
@@ -206,7 +154,9 @@ def solve_groups(neuron_type, gain, bias, signs, groups, t, reg, chunk_neurons):
             idx = np.stack(same[c0 : c0 + per_chunk])  # (G, k)
             enc_gain = signs[idx] * gain[idx]
             if rate is not None:
-                A = _kernels.group_rates(t, enc_gain, bias[idx], *rate)
+                A = _kernels.group_rates(
+                    t, enc_gain, bias[idx], *rate, use_numba=use_numba
+                )
             else:
                 J = t[None, :, None] * enc_gain[:, None, :] + bias[idx][:, None, :]
                 A = neuron_type.rates(J.reshape(-1), 1.0, 0.0).reshape(J.shape)
@@ -321,6 +271,7 @@ def build_subpopulation_solver(model, solver, conn, rng):
             targets[:, 0],
             solver.reg,
             chunk_neurons=20_000,
+            use_numba=getattr(ens, "use_numba", True),
         )
         decoders = np.zeros((ens.n_neurons, ens.dimensions))
         decoders[np.arange(ens.n_neurons), dims] = dec * weights * ens.radius
@@ -339,304 +290,292 @@ def build_subpopulation_solver(model, solver, conn, rng):
     )
 
 
-class PoissonLayout:
-    """The order in which the Poisson kernel keeps a sub-population's neurons.
+class SubpopulationEnsemble(nengo.Ensemble):
+    """A `nengo.Ensemble` whose neurons each encode one dimension, with the option
+    of a fused step on Nengo's reference simulator.
 
-    Within each window of `~nengo_lmu.networks._kernels.CHUNK` consecutive
-    neurons of a dimension: the neurons of positive encoders, sorted by the input
-    ``x`` above which they fire (their threshold), then those of negative
-    encoders, sorted by the ``-x`` above which they fire, then any whose gain is
-    too small to say (processed every step); each of these runs is a chunk of
-    the kernel. Each step, a chunk's neurons below threshold are a suffix that
-    the kernel skips (they have no rate: no work, no spike). A window's outputs
-    are zeroed in one pass, then its spikes written (within 64 kB). With ``bias``
-    None (the input current changes: other connections feed the neurons), the
-    neurons keep their order and are all processed.
+    Takes every argument of `nengo.Ensemble` (give it `SubpopulationEncoders`, as
+    `nengo_lmu.networks.subpopulation_ensemble` does) and two options of its own,
+    read when the ensemble is built; as any parameter of a Nengo object, their
+    defaults can be set through a network's config::
 
-    The kernel keeps the per-neuron arrays (gain, bias, decoders, clocks) in this
-    order; the neurons' output and the Poisson draws use the neurons' own
-    indices, so spikes do not depend on the order.
+        with nengo.Network() as net:
+            net.config.configures(SubpopulationEnsemble)
+            net.config[SubpopulationEnsemble].fuse = False  # Nengo's operators
+            memory = LMUMemory(6, 1.0, 100_000, layout="subpopulations")
+
+    Its builder (`build_subpopulation_ensemble`) emits, on ``nengo.Simulator``, one
+    `SimSubpopulation` operator instead of Nengo's bias copy, neuron operator(s)
+    and encoding product; a `SubpopulationConnection` from it adds its decoding
+    product to that operator. Elsewhere it builds Nengo's operators: on other
+    simulators' builders, for neuron types the kernels do not run
+    (`nengo_lmu.networks.fused.fused_parameters`), with ensemble noise, with a
+    probe of the neurons' input or of a state other than ``voltage``, with a
+    learning rule on its encoders, or encoders of more than one nonzero per
+    neuron.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of `nengo.Ensemble`.
+    fuse : bool, optional
+        Whether to emit the fused step where it can run (default True). False
+        builds Nengo's own operators: the reference to compare against.
+    use_numba : bool, optional
+        Whether the fused step and `SubpopulationSolver`'s rates run compiled by
+        numba, where it is installed (default True). False runs the numpy code,
+        which does the same arithmetic.
     """
 
-    def __init__(self, dims, enc_gain, bias, size_out):
-        n = dims.shape[0]
-        lo, hi, chunk_dim, chunk_sign, order, threshold = [], [], [], [], [], []
-        pos = 0
-        windows = []
-        for k in range(size_out):
-            idx = np.flatnonzero(dims == k)
-            for start in range(0, idx.size, _kernels.CHUNK):
-                windows.append((k, idx[start : start + _kernels.CHUNK]))
-        win_lo, win_hi, win_runs = [], [], [0]
-        for k, idx in windows:
-            win_lo.append(idx[0])
-            win_hi.append(idx[-1] + 1)
-            if bias is None:
-                groups = [(idx, 0.0, np.zeros(idx.size))]
-            else:
-                g, b = enc_gain[idx], bias[idx]
-                # J = b + g x > 1 iff sign(g) x > (1 - b) / |g|; the kernel adds
-                # a margin of 1e-9 (1 + |x|), more than the rounding of J for
-                # these gains (the rate itself decides, beyond the margin too)
-                steep = np.abs(g) > 1e-6 * (np.abs(b) + 1.0)
-                thr = np.zeros(idx.size)
-                thr[steep] = (1.0 - b[steep]) / np.abs(g[steep])
-                groups = []
-                for sign, sel in (
-                    (1.0, steep & (g > 0)),
-                    (-1.0, steep & (g < 0)),
-                    (0.0, ~steep),
-                ):
-                    by = np.argsort(thr[sel], kind="stable")
-                    groups.append((idx[sel][by], sign, thr[sel][by]))
-            for part, sign, thr_part in groups:
-                if part.size == 0:
-                    continue
-                lo.append(pos)
-                hi.append(pos + part.size)
-                chunk_dim.append(k)
-                chunk_sign.append(sign)
-                order.append(part)
-                threshold.append(thr_part)
-                pos += part.size
-            win_runs.append(len(lo))
-        self.order = np.concatenate(order).astype(np.uint32 if n < 2**32 else np.uint64)
-        assert self.order.size == n
-        self.threshold = np.concatenate(threshold)
-        self.chunk_lo = np.asarray(lo, dtype=np.int64)
-        self.chunk_hi = np.asarray(hi, dtype=np.int64)
-        self.chunk_dim = np.asarray(chunk_dim, dtype=np.int64)
-        self.chunk_sign = np.asarray(chunk_sign, dtype=np.float64)
-        self.base = None if bias is None else np.ascontiguousarray(bias[self.order])
-        # the windows: their neurons (indices lo to hi), their chunks
-        self.win_lo = np.asarray(win_lo, dtype=np.int64)
-        self.win_hi = np.asarray(win_hi, dtype=np.int64)
-        self.win_runs = np.asarray(win_runs, dtype=np.int64)
+    fuse = BoolParam("fuse", default=True)
+    use_numba = BoolParam("use_numba", default=True)
+
+    def __init__(self, *args, fuse=Default, use_numba=Default, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fuse = fuse
+        self.use_numba = use_numba
 
 
-class FusedState:
-    """The constants and state `SimSubpopulation` passes to the kernels.
+class SubpopulationConnection(nengo.Connection):
+    """A `nengo.Connection` decoding a `SubpopulationEnsemble`, fused into its step.
 
-    With Poisson spikes, the per-neuron arrays (``dims``, ``enc_gain``,
-    ``decoders``, ``clock``) are in the order of ``layout`` (`PoissonLayout`;
-    ``bias``, when constant, lets it skip the neurons below threshold).
+    Takes every argument of `nengo.Connection` (decode with `SubpopulationSolver`).
+    Where its ``pre`` runs the fused step, its builder
+    (`build_subpopulation_connection`) gives its decoders to that step instead of
+    emitting Nengo's decoding product: the decoded output comes out of the same
+    pass over the neurons. One connection per ensemble is fused: the first built
+    whose weights have one nonzero per neuron (no function, no slice of ``pre``, no
+    transform or a `nengo.Dense` one that keeps the dimensions apart, no learning
+    rule, not into neurons); any other is built as Nengo builds a connection.
     """
 
-    def __init__(self, dims, enc_gain, params, dt, seed, decoders, size_out, bias=None):
-        self.dims = dims.astype(np.intp)
-        self.enc_gain = np.ascontiguousarray(enc_gain, dtype=np.float64)
-        self.size_out = size_out
-        self.dt = float(dt)
-        self.seed = int(seed) % 2**63
-        self.decoders = decoders
-        self.use_numba = _kernels.HAVE_NUMBA
-        for key, value in params.items():
-            setattr(self, key, value)
-        self.layout = self.clock = None
-        if self.spike_kind == _kernels.POISSON:
-            self.layout = lay = PoissonLayout(
-                self.dims,
-                self.enc_gain,
-                None if bias is None else np.asarray(bias, dtype=np.float64),
-                size_out,
-            )
-            self.dims = self.dims[lay.order]
-            self.enc_gain = np.ascontiguousarray(self.enc_gain[lay.order])
-            if decoders is not None:
-                self.decoders = np.ascontiguousarray(decoders[lay.order])
-            self.chunk_lo, self.chunk_hi = lay.chunk_lo, lay.chunk_hi
-            self.chunk_dim = lay.chunk_dim
-            # the exponential clocks' initial values (the state signal's initial
-            # value; SimSubpopulation.make_step sets the signal's array)
-            n = self.enc_gain.shape[0]
-            self.clock = _kernels.initial_clock(self.seed, n)[lay.order]
-        else:
-            # chunks of one dimension each, at most CHUNK neurons
-            lo, hi, chunk_dim = [], [], []
-            for k in range(size_out):
-                idx = np.flatnonzero(self.dims == k)
-                for start in range(idx[0], idx[-1] + 1, _kernels.CHUNK):
-                    lo.append(start)
-                    hi.append(min(start + _kernels.CHUNK, idx[-1] + 1))
-                    chunk_dim.append(k)
-            self.chunk_lo = np.asarray(lo, dtype=np.int64)
-            self.chunk_hi = np.asarray(hi, dtype=np.int64)
-            self.chunk_dim = np.asarray(chunk_dim, dtype=np.int64)
-        self.dim_first_chunk = np.searchsorted(self.chunk_dim, np.arange(size_out))
-        self.partial = np.zeros(self.chunk_lo.shape[0])
-        # signals' arrays, set by SimSubpopulation.make_step
-        self.out = self.voltage = self.refractory_time = None
+
+# What `build_subpopulation_ensemble` builds: `BuiltEnsemble`'s fields and
+# ``step``, the ensemble's `SimSubpopulation` (which its decoding connection's
+# builder decodes into).
+BuiltSubpopulation = namedtuple("BuiltSubpopulation", BuiltEnsemble._fields + ("step",))
 
 
-class SimSubpopulation(Operator):
-    """One step of a sub-population ensemble: encode, rate, spike, decode.
+def _is_neurons_of(obj, ens):
+    # Ensemble.neurons makes a new Neurons object at each access
+    return isinstance(obj, nengo.ensemble.Neurons) and obj.ensemble is ens
 
-    Replaces, on Nengo's reference simulator, the encoding product (a
-    ``DotInc``), the ``SimNeurons`` operator(s) and the decoding product of a
-    sub-population ensemble (`fuse_subpopulation`).
 
-    Reads the decoded input ``x`` (and ``base``, the bias plus direct neuron
-    input, when other connections feed the neurons), sets the neurons' output and
-    state, and increments ``decoded`` with the decoded output when the decoding
-    connection was fused too.
+def _network_links(model, ens):
+    """What the network being built does with ``ens``: None if it needs Nengo's
+    operators (a probe of the neurons' input or of a state the fused step does not
+    keep, a learning rule on the encoders), else whether other connections feed
+    the neurons directly (then the fused step reads their input current)."""
+    network = model.toplevel
+    if not isinstance(network, nengo.Network):  # pragma: no cover - built alone
+        return True
+    for probe in network.all_probes:
+        if _is_neurons_of(probe.obj, ens) and probe.attr not in ("output", "voltage"):
+            return None
+    direct_input = False
+    for conn in network.all_connections:
+        rules = conn.learning_rule_type
+        rules = rules.values() if isinstance(rules, dict) else rules
+        rules = rules if isinstance(rules, (list, tuple)) else [rules]
+        if conn.post_obj is ens and any(
+            getattr(r, "modifies", None) == "encoders" for r in rules
+        ):
+            return None
+        direct_input = direct_input or _is_neurons_of(conn.post_obj, ens)
+    return direct_input
+
+
+def _sampled_encoders(ens, rng):
+    """The ensemble's encoders, drawn and normalized as Nengo's builder does."""
+    if isinstance(ens.encoders, nengo.dists.Distribution):
+        encoders = get_samples(ens.encoders, ens.n_neurons, ens.dimensions, rng=rng)
+    else:
+        encoders = ens.encoders
+    encoders = np.array(encoders, dtype=rc.float_dtype, ndmin=2)
+    if ens.normalize_encoders:
+        encoders /= np.sqrt(np.sum(encoders**2, axis=1, keepdims=True))
+    return encoders
+
+
+def _neuron_state_signals(model, ens):
+    """The neurons' state signals (``voltage``...), initialized as Nengo's neuron
+    builder does (the ensemble's seed plus one; a rates-to-spikes type: its base
+    type's state and its own)."""
+    neuron_type = ens.neuron_type
+    types = [neuron_type]
+    if isinstance(neuron_type, nengo.neurons.RatesToSpikesNeuronType):
+        types.insert(0, neuron_type.base_type)
+    for t in types:
+        rng = np.random.RandomState(model.seeds[ens] + 1)
+        for key, init in t.make_state(ens.n_neurons, rng, rc.float_dtype).items():
+            if isinstance(init, np.ndarray):
+                model.sig[ens.neurons][key] = Signal(
+                    initial_value=init, name=f"{ens.neurons}.{key}"
+                )
+
+
+@Builder.register(SubpopulationEnsemble)
+def build_subpopulation_ensemble(model, ens):
+    """Nengo builder of `SubpopulationEnsemble`: the fused step where it can run.
+
+    Draws the evaluation points, encoders, gains, biases and neuron states with
+    Nengo's seeds, as `nengo.builder.ensemble.build_ensemble` does, makes the
+    same signals, and emits one `SimSubpopulation` (plus the bias copy where other
+    connections feed the neurons) instead of the bias copy, neuron operator(s)
+    and encoding product. Where the fused step cannot run (see
+    `SubpopulationEnsemble`), or with ``fuse=False``, calls Nengo's builder.
+
+    Sets ``model.params[ens]`` to a `BuiltSubpopulation`.
     """
-
-    def __init__(self, state, x, base, step, output, states, decoded, tag=None):
-        super().__init__(tag=tag)
-        self.fused = state
-        self.sets = [output] + list(states)
-        self.incs = [] if decoded is None else [decoded]
-        self.reads = [x, step] + ([] if isinstance(base, np.ndarray) else [base])
-        self.updates = []
-        self._base = base
-        self._states = states
-
-    def make_step(self, signals, dt, rng):
-        s = self.fused
-        x = signals[self.reads[0]]
-        step = signals[self.reads[1]]
-        base = self._base if isinstance(self._base, np.ndarray) else signals[self._base]
-        s.out = signals[self.sets[0]]
-        if s.spike_kind == _kernels.LIF:
-            s.voltage = signals[self._states[0]]
-            s.refractory_time = signals[self._states[1]]
-        elif s.spike_kind == _kernels.REGULAR:
-            s.voltage = signals[self._states[0]]
-            s.refractory_time = s.voltage
-        else:
-            s.voltage = s.refractory_time = s.out
-        if s.spike_kind == _kernels.POISSON:
-            # a signal, so that sim.reset() restores the initial clocks
-            s.clock = signals[self._states[0]]
-        decoded = signals[self.incs[0]] if self.incs else None
-
-        def step_subpopulation():
-            result = _kernels.fused_step(s, x, base, int(step))
-            if decoded is not None:
-                decoded[...] += result
-
-        return step_subpopulation
-
-
-def _ops_reading(model, signal):
-    return [op for op in model.operators if any(sig is signal for sig in op.reads)]
-
-
-def fuse_subpopulation(model, ens, decode_conn=None):
-    """Replace a built sub-population ensemble's operators by `SimSubpopulation`.
-
-    Only on Nengo's reference builder, for the neuron types `fused_parameters`
-    knows, without ensemble noise or probes of the neurons' input; otherwise
-    leaves the model as it is. With ``decode_conn`` (a connection from ``ens``
-    whose decoders came from `SubpopulationSolver`, identity transform), its
-    decoding product is fused too.
-
-    Returns
-    -------
-    bool
-        Whether the ensemble was fused.
-    """
-    if not FUSE:
-        return False
     params = fused_parameters(ens.neuron_type)
-    if type(model.builder) is not Builder or params is None or ens.noise is not None:
-        return False
-    neurons = ens.neurons
-    sig_in, neuron_in = model.sig[ens]["in"], model.sig[neurons]["in"]
-    toplevel = model.toplevel if model.toplevel is not None else ens
+    fusable = ens.fuse and params is not None and ens.noise is None
+    # other simulators' builders (nengo_dl's...) cannot run SimSubpopulation
+    fusable = fusable and type(model.builder) is Builder
+    # None: Nengo's operators; else whether connections feed the neurons directly
+    direct_input = _network_links(model, ens) if fusable else None
+    rng = np.random.RandomState(model.seeds[ens])
+    eval_points = gen_eval_points(ens, ens.eval_points, rng=rng, dtype=rc.float_dtype)
+    encoders = _sampled_encoders(ens, rng)
+    if direct_input is None or not np.all(np.count_nonzero(encoders, axis=1) == 1):
+        return build_ensemble(model, ens)
+    gain, bias, max_rates, intercepts = get_gain_bias(ens, rng, dtype=rc.float_dtype)
+    sig, neurons = model.sig, ens.neurons
+    sig[ens]["in"] = Signal(shape=ens.dimensions, name=f"{ens}.signal")
+    model.add_op(Reset(sig[ens]["in"]))
+    sig[neurons]["in"] = Signal(shape=ens.n_neurons, name=f"{ens}.neuron_in")
+    sig[neurons]["out"] = sig[ens]["out"] = Signal(
+        shape=ens.n_neurons, name=f"{ens}.neuron_out"
+    )
+    sig[neurons]["bias"] = Signal(bias, name=f"{ens}.bias", readonly=True)
+    _neuron_state_signals(model, ens)
+    scaled_encoders = encoders * (gain / ens.radius)[:, np.newaxis]
+    sig[ens]["encoders"] = Signal(
+        scaled_encoders, name=f"{ens}.scaled_encoders", readonly=True
+    )
+    step = _emit_fused_step(model, ens, params, encoders, gain, bias, direct_input)
+    model.params[ens] = BuiltSubpopulation(
+        eval_points, encoders, intercepts, max_rates, scaled_encoders, gain, bias, step
+    )
 
-    def is_these_neurons(obj):
-        # Ensemble.neurons makes a new Neurons object at each access
-        return isinstance(obj, nengo.ensemble.Neurons) and obj.ensemble is ens
 
-    if isinstance(toplevel, nengo.Network):
-        for probe in toplevel.all_probes:
-            if is_these_neurons(probe.target) and probe.attr not in (
-                "output",
-                "voltage",
-            ):
-                return False
-        direct_input = any(
-            is_these_neurons(c.post_obj) for c in toplevel.all_connections
-        )
-    else:  # pragma: no cover
-        direct_input = True
-
-    # the ensemble's own operators
-    encode = [
-        op
-        for op in model.operators
-        if isinstance(op, DotInc) and op.A is model.sig[ens]["encoders"]
-    ]
-    rate_out = model.sig[neurons].get("rate_out")
-    neuron_ops = [
-        op
-        for op in model.operators
-        if isinstance(op, SimNeurons)
-        and (op.J is neuron_in or (rate_out is not None and op.J is rate_out))
-    ]
-    bias_copy = [
-        op
-        for op in model.operators
-        if isinstance(op, Copy) and op.src is model.sig[neurons]["bias"]
-    ]
-    if len(encode) != 1 or not neuron_ops or len(bias_copy) != 1:
-        return False  # pragma: no cover - not built the way Nengo 4.1 builds
-
-    built = model.params[ens]
-    dims, signs = one_hot_layout(built.encoders)
-    decoders, decoded, decode_ops = None, None, []
-    if decode_conn is not None:
-        weights = model.sig[decode_conn]["weights"]
-        decode_ops = [
-            op
-            for op in _ops_reading(model, weights)
-            if isinstance(op, (DotInc, ElementwiseInc))
-        ]
-        if len(decode_ops) == 1 and decode_ops[0].X is model.sig[neurons]["out"]:
-            decoded = decode_ops[0].Y
-            dense = model.params[decode_conn].weights
-            decoders = np.ascontiguousarray(dense[dims, np.arange(ens.n_neurons)])
-            if dense.shape != (ens.dimensions, ens.n_neurons) or np.count_nonzero(
-                dense
-            ) != np.count_nonzero(decoders):
-                decoders, decoded, decode_ops = None, None, []
-        else:
-            decode_ops = []
-
-    state_names = {
-        _kernels.LIF: ["voltage", "refractory_time"],
-        _kernels.REGULAR: ["voltage"],
-    }.get(params["spike_kind"], [])
-    states = [model.sig[neurons][name] for name in state_names]
+def _emit_fused_step(model, ens, params, encoders, gain, bias, direct_input):
+    """Add the `SimSubpopulation` of ``ens`` (and the bias copy, with
+    ``direct_input``) to the model, running the neuron type as ``params`` says
+    (`fused_parameters`); return it."""
+    sig, neurons = model.sig, ens.neurons
+    dims, signs = one_hot_layout(encoders)
     state = FusedState(
         dims,
-        signs * built.gain / ens.radius,
+        signs * gain / ens.radius,
         params,
         model.dt,
         model.seeds[ens],
-        decoders,
+        None,
         ens.dimensions,
-        bias=None if direct_input else built.bias,
+        bias=None if direct_input else bias,
+        use_numba=ens.use_numba,
     )
+    states = [
+        sig[neurons][name]
+        for name in {
+            _kernels.LIF: ["voltage", "refractory_time"],
+            _kernels.REGULAR: ["voltage"],
+        }.get(params["spike_kind"], [])
+    ]
     if state.clock is not None:
-        clock = Signal(state.clock, name=f"{ens}.clock")
-        model.sig[neurons]["clock"] = clock
-        states = [clock]
+        states = [Signal(state.clock, name=f"{ens}.clock")]
+        sig[neurons]["clock"] = states[0]
         state.clock = None  # the signal's initial value, never written
-    for op in encode + neuron_ops + decode_ops + ([] if direct_input else bias_copy):
-        model.operators.remove(op)
-    base = neuron_in if direct_input else np.asarray(built.bias, dtype=np.float64)
-    model.add_op(
-        SimSubpopulation(
-            state,
-            sig_in,
-            base,
-            model.step,
-            model.sig[neurons]["out"],
-            states,
-            decoded,
-            tag=f"{ens} fused step",
-        )
+    if direct_input:
+        model.add_op(Copy(sig[neurons]["bias"], sig[neurons]["in"]))
+        base = sig[neurons]["in"]
+    else:
+        base = np.asarray(bias, dtype=np.float64)
+    step = SimSubpopulation(
+        state,
+        sig[ens]["in"],
+        base,
+        model.step,
+        sig[neurons]["out"],
+        states,
+        None,
+        tag=f"{ens} fused step",
     )
-    return True
+    model.add_op(step)
+    return step
+
+
+def _step_to_decode(model, conn):
+    """The fused step ``conn`` can decode into, or None."""
+    step = getattr(model.params.get(conn.pre_obj), "step", None)
+    plain = (
+        conn.function is None
+        and conn.learning_rule_type is None
+        and type(conn.transform) in (Dense, NoTransform)
+        and not conn.solver.weights
+        and not isinstance(conn.post_obj, nengo.ensemble.Neurons)
+        and conn.post_obj in model.sig
+        and "in" in model.sig[conn.post_obj]
+    )
+    return step if plain and step is not None and not step.incs else None
+
+
+def _per_neuron(weights, encoders):
+    """The one decoder per neuron (of its own dimension) that ``weights``
+    (``d x n``) holds, or None if it holds others too."""
+    n = encoders.shape[0]
+    if weights.shape != (encoders.shape[1], n):
+        return None
+    dims, _ = one_hot_layout(encoders)
+    decoders = np.ascontiguousarray(weights[dims, np.arange(n)])
+    if np.count_nonzero(weights) != np.count_nonzero(decoders):
+        return None
+    return decoders
+
+
+@Builder.register(SubpopulationConnection)
+def build_subpopulation_connection(model, conn):
+    """Nengo builder of `SubpopulationConnection`: the decoders go into the fused
+    step of its ``pre`` where they can (see `SubpopulationConnection`).
+
+    Solves the decoders and makes the connection's signals and parameters as
+    `nengo.builder.connection.build_connection` does (weights, weighted output,
+    synapse, the copy into ``post``), but the fused step, not a dense product,
+    increments the weighted output. Otherwise calls Nengo's builder.
+    """
+    step = _step_to_decode(model, conn)
+    if step is None:
+        return build_connection(model, conn)
+    rng = np.random.RandomState(model.seeds[conn])
+    sig = model.sig[conn]
+    sig["in"] = model.sig[conn.pre_obj]["out"]
+    sig["out"] = model.sig[conn.post_obj]["in"]
+    eval_points, decoders, solver_info = model.build(conn.solver, conn, rng)
+    transform = conn.transform
+    if isinstance(transform, NoTransform):  # decoded: Nengo's identity
+        transform = Dense((transform.size_out, transform.size_in), init=1.0)
+    weights = multiply(
+        transform.sample(rng=rng).astype(rc.float_dtype),
+        decoders.astype(rc.float_dtype),
+    )
+    sig["weights"] = Signal(weights, readonly=True, name=f"{transform}.weights")
+    weighted = Signal(shape=transform.size_out, name=f"{transform}.weighted")
+    model.add_op(Reset(weighted))
+    per_neuron = _per_neuron(weights, model.params[conn.pre_obj].encoders)
+    if per_neuron is not None:
+        step.decode(per_neuron, weighted)
+    else:
+        product = ElementwiseInc if weights.ndim < 2 else DotInc
+        model.add_op(product(sig["weights"], sig["in"], weighted, tag=f"{conn}"))
+    if conn.synapse is not None:
+        weighted = model.build(conn.synapse, weighted, mode="update")
+    sig["weighted"] = weighted
+    model.add_op(
+        Copy(weighted, sig["out"], dst_slice=conn.post_slice, inc=True, tag=f"{conn}")
+    )
+    model.params[conn] = BuiltConnection(
+        eval_points=eval_points,
+        solver_info=solver_info,
+        transform=conn.transform,
+        weights=weights,
+    )
