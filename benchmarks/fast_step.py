@@ -42,6 +42,8 @@ from pathlib import Path
 
 from _child import peak_gb, run_child
 
+from nengo_lmu._io import read_json, write_json_atomic
+
 KINDS = ("ours", "nengo-ops", "bound", "brian2")
 RESULTS = Path(__file__).parent / "results" / "fast_step" / "results.json"
 ORDER, THETA, DT, DURATION = 6, 1.0, 0.001, 1.0
@@ -226,7 +228,7 @@ def measure(kind, m):
 
 
 def load(path):
-    return json.loads(path.read_text()) if path.exists() else []
+    return read_json(path) if path.exists() else []
 
 
 def table(results, neurons):
@@ -294,7 +296,7 @@ def main():
             results = [
                 r for r in results if (r["kind"], r["n_neurons"]) != (kind, m)
             ] + [result]
-            args.results.write_text(json.dumps(results, indent=1))
+            write_json_atomic(args.results, results, indent=1)
             print(json.dumps(result), flush=True)
     print()
     print(table(results, neurons))

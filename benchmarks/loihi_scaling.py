@@ -23,14 +23,13 @@ Usage::
 """
 
 import argparse
-import csv
-import json
 import os
 import time
 import warnings
 
 import numpy as np
 
+from nengo_lmu._io import append_csv_row, read_csv_rows, write_json_atomic
 from nengo_lmu.analysis.delay import thesis_trial
 from nengo_lmu.analysis.metrics import bootstrap_interval
 
@@ -88,14 +87,16 @@ def slope_intervals(neurons, values, n_boot=2000, seed=0):
 
 
 def read_trials(path):
-    """The trials already in ``path``: {(simulator, n_neurons, trial): row}."""
-    if not os.path.exists(path):
-        return {}
-    with open(path, newline="") as f:
-        return {
-            (r["simulator"], int(r["n_neurons"]), int(r["trial"])): r
-            for r in csv.DictReader(f)
-        }
+    """The trials already in ``path``: {(simulator, n_neurons, trial): row}.
+
+    A torn last line (a kill mid-write) is dropped with a warning and redone; a
+    file with another header or a bad line before the last is refused."""
+    converters = {"n_neurons": int, "trial": int}
+    converters.update({k: float for k in ("thesis_nrmse", "nrmse", "wall_s")})
+    return {
+        (r["simulator"], r["n_neurons"], r["trial"]): r
+        for r in read_csv_rows(path, FIELDS, converters)
+    }
 
 
 def main():
@@ -112,35 +113,29 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     trials_path = os.path.join(args.out, "scaling_trials.csv")
     done = read_trials(trials_path)
-    new_file = not os.path.exists(trials_path)
-    with open(trials_path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
-            writer.writeheader()
-        for n in neurons:
-            for k in range(args.trials):
-                for name, simulator in VARIANTS:
-                    if (name, n, k) in done:
-                        continue
-                    t0 = time.perf_counter()
-                    r = thesis_trial(k, "loihi", simulator, seed=args.seed, n_neurons=n)
-                    row = {
-                        "simulator": name,
-                        "n_neurons": n,
-                        "trial": k,
-                        "thesis_nrmse": r["thesis_nrmse"],
-                        "nrmse": r["nrmse"],
-                        "wall_s": time.perf_counter() - t0,
-                    }
-                    writer.writerow(row)
-                    f.flush()
-                    done[(name, n, k)] = row
-                    print(
-                        f"{name:>9} {n:>5} neurons, trial {k:>2}: thesis "
-                        f"{r['thesis_nrmse']:.4f}, ours {r['nrmse']:.4f} "
-                        f"({row['wall_s']:.0f} s)",
-                        flush=True,
-                    )
+    for n in neurons:
+        for k in range(args.trials):
+            for name, simulator in VARIANTS:
+                if (name, n, k) in done:
+                    continue
+                t0 = time.perf_counter()
+                r = thesis_trial(k, "loihi", simulator, seed=args.seed, n_neurons=n)
+                row = {
+                    "simulator": name,
+                    "n_neurons": n,
+                    "trial": k,
+                    "thesis_nrmse": r["thesis_nrmse"],
+                    "nrmse": r["nrmse"],
+                    "wall_s": time.perf_counter() - t0,
+                }
+                append_csv_row(trials_path, FIELDS, row)
+                done[(name, n, k)] = row
+                print(
+                    f"{name:>9} {n:>5} neurons, trial {k:>2}: thesis "
+                    f"{r['thesis_nrmse']:.4f}, ours {r['nrmse']:.4f} "
+                    f"({row['wall_s']:.0f} s)",
+                    flush=True,
+                )
 
     values = {name: {} for name, _ in VARIANTS}
     summary = {"neurons": neurons, "trials": args.trials, "seed": args.seed, "by_m": []}
@@ -194,8 +189,7 @@ def main():
         f"{'met' if summary['target']['met'] else 'not met'}"
         f"{' (whole interval)' if summary['target']['met_whole_interval'] else ''}"
     )
-    with open(os.path.join(args.out, "scaling.json"), "w") as f:
-        json.dump(summary, f, indent=1)
+    write_json_atomic(os.path.join(args.out, "scaling.json"), summary, indent=1)
 
     import matplotlib  # pylint: disable=import-outside-toplevel
 

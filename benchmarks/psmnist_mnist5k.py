@@ -33,7 +33,6 @@ minutes per task. On a machine with a GPU, TensorFlow places both models there.
 import argparse
 import csv
 import datetime
-import json
 import os
 import platform
 import sys
@@ -42,6 +41,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+
+from nengo_lmu._io import read_json, write_json_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "psmnist_mnist5k", "results.json")
@@ -155,18 +156,14 @@ def load_runs(path):
     """The stored runs (a list of dicts), or [] when there are none yet."""
     if not os.path.exists(path):
         return []
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    return read_json(path)
 
 
 def store_run(path, run):
     """Append ``run`` to the JSON list at ``path`` (write, then rename)."""
     runs = load_runs(path) + [run]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(runs, f, indent=1)
-    os.replace(tmp, path)
+    write_json_atomic(path, runs, indent=1)
 
 
 def same_run(a, b):

@@ -29,7 +29,6 @@ Usage::
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -37,6 +36,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+
+from nengo_lmu import _io  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "spiking_conversion")
@@ -107,17 +108,11 @@ def parse_args(argv=None):
 
 
 def read_json(path):
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    return _io.read_json(path) if os.path.exists(path) else None
 
 
 def write_json(path, value):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(value, f, indent=1)
-    os.replace(tmp, path)
+    _io.write_json_atomic(path, value, indent=1)
 
 
 def train(args, x_train, y_train, x_test, y_test):
