@@ -52,7 +52,8 @@ def _require_nir():
         import nir  # pylint: disable=import-outside-toplevel
     except ImportError as e:  # pragma: no cover
         raise ImportError(
-            "NIR export needs the `nir` package: pip install nengo-lmu[nir]"
+            'NIR export needs the `nir` package: pip install -e ".[nir]" from a '
+            "clone of nengo-lmu (or pip install nir)"
         ) from e
     return nir
 
