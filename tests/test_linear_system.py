@@ -491,10 +491,13 @@ def test_balanced_truncation_error_bound(name):
 def test_balancing_a_non_minimal_system():
     """A pole-zero cancellation (s + 2) / ((s + 1)(s + 2)) has a zero Hankel
     singular value: it cannot be balanced, but truncating that state gives the
-    minimal 1 / (s + 1)."""
+    minimal 1 / (s + 1). The zero value comes out at about sqrt(eps) times the
+    largest (the singular Gramian's factor is taken from its eigenvalues, whose
+    rounding, ~1e-17, the square root lifts): 4.3e-9 measured with one OpenBLAS,
+    below 1e-12 with another, so 1e-7 is the honest bound."""
     sys = LinearSystem(([1.0, 2.0], [1.0, 3.0, 2.0]))
     hsv = sys.hankel_singular_values()
-    assert abs(hsv[0] - 0.5) < 1e-12 and hsv[1] < 1e-12
+    assert abs(hsv[0] - 0.5) < 1e-12 and hsv[1] < 1e-7
     with pytest.raises(ValidationError, match="order: Must keep only states"):
         sys.balanced()
     assert sys.balanced_truncation(1).transfer_equal(LinearSystem(([1.0], [1.0, 1.0])))
