@@ -152,7 +152,12 @@ class _Balancing:
         ``x ~= Tinv x_balanced``."""
         U, sigma, Vt, Lc, Lo = self._square_root_balancing()
         kept = sigma[:order]
-        if not kept[-1] > self.order * np.finfo(float).eps * sigma[0]:
+        # A zero Hankel singular value is computed to about sqrt(eps) of the
+        # largest (the Gramians' rounding, ~eps, under a square root): 4.3e-9 of
+        # 0.5 for (s + 2) / ((s + 1)(s + 2)) with one OpenBLAS, 0 with another.
+        # Below this threshold a state cannot be told from an unobservable or
+        # uncontrollable one, and balancing it would divide by rounding noise.
+        if not kept[-1] > self.order * np.sqrt(np.finfo(float).eps) * sigma[0]:
             raise ValidationError(
                 f"Must keep only states with nonzero Hankel singular values; got "
                 f"order={order}, but the Hankel singular values are "
