@@ -5,7 +5,6 @@ import numpy as np
 from nengo.builder import Builder
 from nengo.dists import Samples
 from nengo.exceptions import ValidationError
-from nengo.utils.numpy import is_iterable
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.mapping import MAPPINGS, principle3, principle3_digital
@@ -64,7 +63,8 @@ def configure_ensembles(network, ens_kwargs, defaults=None):
                 attr=name,
                 obj=network,
             )
-        if is_iterable(value) and not isinstance(value, nengo.dists.Distribution):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            # as EnsembleArray: a config holds arrays as Samples
             ens_kwargs[name] = Samples(value)
     for name, value in (defaults or {}).items():
         ens_kwargs.setdefault(name, value)
