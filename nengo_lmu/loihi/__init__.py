@@ -59,8 +59,8 @@ def thesis_memory(
     and blocks with small transforms find no weight exponent). ``kwargs`` override
     any LMUMemory argument.
 
-    This is the memory wired for Nengo (``target="nengo"``), as a Loihi user
-    got it before ``target="loihi"``: on the emulator its input is filtered twice
+    This is the memory wired for Nengo (the default `Wiring`), as a Loihi user
+    got it before `LoihiWiring`: on the emulator its input is filtered twice
     and its recurrence passes through decode neurons (thesis protocol, thesis'
     metric: about 0.3, against 0.06 for `loihi_memory`). ``recurrent="weights"``
     replaces the decoded recurrence by neuron-to-neuron weights in the one

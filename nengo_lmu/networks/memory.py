@@ -217,6 +217,11 @@ class LMUMemory(LinearNetwork):
                 obj=self,
             )
         n_neurons = check_order(n_neurons, obj=self, attr="n_neurons")
+        return self._neural_readout(what, label, n_neurons, n_points, seed)
+
+    def _neural_readout(self, function, label, n_neurons, n_points, seed):
+        """A node decoding ``function`` of the window from ``n_neurons`` per
+        channel (see `add_readout`'s Notes)."""
         states, windows = sample_windows(
             self.order,
             self.theta,
@@ -225,7 +230,7 @@ class LMUMemory(LinearNetwork):
             dt=self.dt,
             seed=seed,
         )
-        targets = np.array([np.atleast_1d(what(w)) for w in windows], dtype=float)
+        targets = np.array([np.atleast_1d(function(w)) for w in windows], dtype=float)
         project, points = _whiten(states)
         n_out = targets.shape[1]
         with self:
