@@ -11,6 +11,8 @@ Everything Loihi-specific lives here:
   nengo_loihi.
 - Here: the thesis' comparison networks, the chip's limits and helpers.
 
+The chip's rules that the wiring follows:
+
 - Chip-to-chip connections take Lowpass synapses only, so the recurrence is the
   exact discrete Principle 3 mapping of a lowpass at the chip's dt.
 - On-chip neuron types are LIF and SpikingRectifiedLinear; Poisson neurons are
