@@ -60,7 +60,7 @@ def main():
                     duration=args.duration,
                     layout=layout,
                     synapse=synapse,
-                    realization=realization,
+                    realizer=realization,
                 )["nrmse"]
                 for seed in range(args.seeds)
             ]

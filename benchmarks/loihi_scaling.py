@@ -3,7 +3,7 @@
 The thesis' delay protocol (`nengo_lmu.analysis.delay.thesis_trial`: order 3,
 theta 0.1 s, its 10 inputs of 2 s, 3 Hz, RMS 1, a new draw of neurons per
 trial) with the LMU memory wired for each simulator
-(`nengo_lmu.loihi.loihi_memory`: ``LMUMemory(target="loihi")`` on
+(`nengo_lmu.loihi.loihi_memory`: ``LMUMemory(wiring=LoihiWiring())`` on
 nengo_loihi's emulator, the same network wired for Nengo on nengo.Simulator:
 pools of at most 128 neurons per state, more neurons forming independent
 copies), for m neurons. Trial k runs the same input and neuron seed on both

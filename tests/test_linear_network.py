@@ -275,7 +275,7 @@ def test_lmu_memory_is_a_linear_network_of_the_legendre_delay(realization):
     )
     outputs = []
     for make in (
-        lambda: LMUMemory(order, theta, 1200, size_in=2, realization=realization),
+        lambda: LMUMemory(order, theta, 1200, channels=2, realizer=realization),
         lambda: LinearNetwork(
             state_system(delay),
             1200,

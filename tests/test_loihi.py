@@ -13,7 +13,12 @@ nengo_loihi = pytest.importorskip("nengo_loihi")
 from nengo_lmu import LegendreMemory, loihi  # noqa: E402
 from nengo_lmu.analysis import measure_delay_trial, nrmse  # noqa: E402
 from nengo_lmu.cli import main  # noqa: E402
-from nengo_lmu.networks import LMUMemory  # noqa: E402
+from nengo_lmu.loihi import LoihiWiring  # noqa: E402
+from nengo_lmu.networks import LMUMemory, Wiring  # noqa: E402
+
+# nengo_lmu.loihi registers its builder on import where nengo_loihi is already
+# imported; another test module may have imported it first.
+loihi.register_builders()
 
 
 @pytest.mark.parametrize(
@@ -81,7 +86,7 @@ def _quiet():
 
 
 def test_default_memory_on_emulator_against_exact():
-    """The default LMUMemory wired for Loihi (``target="loihi"``: 3 pools of 128
+    """The default LMUMemory wired for Loihi (``LoihiWiring()``: 3 pools of 128
     with neuron-to-neuron recurrent weights) builds and runs on nengo_loihi's
     emulator without any other argument, and tracks the exact memory: measured
     NRMSE 0.065, 0.073, 0.061 (seeds 0-2), the same network wired for Nengo on
@@ -108,7 +113,7 @@ def test_input_filtered_once():
     tau_system, tau_probe, c, dt = 0.05, 0.01, 0.5, 0.001
     with nengo.Network(seed=0) as net:
         u = nengo.Node(c)
-        network = LinearNetwork(nengo.Lowpass(tau_system), 200, target="loihi")
+        network = LinearNetwork(nengo.Lowpass(tau_system), 200, wiring=LoihiWiring())
         nengo.Connection(u, network.input, synapse=None)
         p = nengo.Probe(network.output, synapse=tau_probe)
     with _quiet(), nengo_loihi.Simulator(net, progress_bar=False) as sim:
@@ -142,12 +147,12 @@ def test_unrepresentable_transform_is_a_clear_error():
     with pytest.raises(
         nengo.exceptions.BuildError,
         match=r"nengo_loihi cannot represent <Connection from <Node 'state'>.*"
-        r"target='loihi'",
+        r"LoihiWiring\(\)",
     ):
         nengo_loihi.Simulator(net, progress_bar=False)
     with nengo.Network(seed=0) as net:
-        LMUMemory(3, 0.1, 384, target="loihi")
-    with pytest.raises(nengo.exceptions.BuildError, match="target='nengo'"):
+        LMUMemory(3, 0.1, 384, wiring=LoihiWiring())
+    with pytest.raises(nengo.exceptions.BuildError, match="without wiring"):
         nengo.Simulator(net, progress_bar=False)
 
 
@@ -166,17 +171,17 @@ def _snapshot(network):
 
 
 def test_loihi_wiring_is_built_not_edited():
-    """``target="loihi"`` is wired at construction: one pool per state, a
+    """``LoihiWiring()`` is wired at construction: one pool per state, a
     neuron-to-neuron connection per nonzero recurrent entry (9 for order 3), the
     input connections without a synapse, each carrying at most 1 for the input
     process's peak, 100-120 Hz and intercepts U(-1, 0.5); building it in
     nengo_loihi changes none of its objects (checked before and after)."""
-    from nengo_lmu.networks.layouts import input_peak
+    from nengo_lmu.loihi import input_peak
 
     process = nengo.processes.WhiteSignal(2.0, high=3, rms=1.0, y0=0, seed=1)
     with nengo.Network(seed=0) as net:
         u = nengo.Node(process)
-        memory = LMUMemory(3, 0.1, 384, input_process=process, target="loihi")
+        memory = LMUMemory(3, 0.1, 384, input_process=process, wiring=LoihiWiring())
         nengo.Connection(u, memory.input, synapse=None)
     pools = memory.all_ensembles
     assert [e.n_neurons for e in pools] == [128, 128, 128]
@@ -398,10 +403,11 @@ def test_hardware():
 
 def test_chip_memory_is_the_loihi_wiring():
     """`loihi.chip_memory` is kept for earlier code: it is ``LMUMemory(...,
-    target="loihi")``; the weights variant of the Nengo-wired memory has one ens
+    wiring=LoihiWiring())``; the weights variant of the Nengo-wired memory has one ens
     -> ens connection solved for weights and no decoded recurrence."""
     memory = loihi.chip_memory(3, 0.1, 384)
     assert memory.target == "loihi" and memory.recurrent == "weights"
+    assert isinstance(memory.wiring, LoihiWiring)
     assert memory.layout == "per-dimension" and memory.synapse.tau == 0.1
     weights = loihi.thesis_memory(3, 0.1, 384, recurrent="weights")
     (ens,) = weights.all_ensembles
@@ -411,12 +417,12 @@ def test_chip_memory_is_the_loihi_wiring():
     assert recurrent[0].solver.weights
     assert not [c for c in into if c.pre_obj is weights.state]
     with pytest.raises(ValidationError, match="needs layout 'ensemble' or"):
-        LMUMemory(3, 0.1, 300, layout="subpopulations", recurrent="weights")
+        LMUMemory(3, 0.1, 300, layout="subpopulations", wiring=Wiring("weights"))
 
 
 def _recurrent_weight_exponents(n_neurons):
     """nengo_loihi's weight exponent of each recurrent synapse of a
-    ``target="loihi"`` memory of ``n_neurons`` (the thesis' input process)."""
+    ``LoihiWiring()`` memory of ``n_neurons`` (the thesis' input process)."""
     process = nengo.processes.WhiteSignal(2.0, high=3, rms=1.0, y0=0, seed=1)
     with nengo.Network(seed=0) as net:
         u = nengo.Node(process)
@@ -444,7 +450,7 @@ def test_loihi_memory_scales_by_independent_copies():
     (one pool of 256 per state at 768 neurons: -2.56; each doubling of a pool
     halves its weights against the host input's, which set the core's scale).
     Asserted: within 0.25 of 384's."""
-    from nengo_lmu.networks.layouts import LOIHI_POOL_SIZE
+    from nengo_lmu.loihi import LOIHI_POOL_SIZE
 
     memory, exponents = _recurrent_weight_exponents(1536)
     _, reference = _recurrent_weight_exponents(384)
@@ -502,7 +508,7 @@ def test_copies_match_one_pool_per_state_on_nengo():
         "memory[0][2]",
     ]
     with pytest.raises(ValidationError, match="pool_size=64 needs layout"):
-        LMUMemory(3, 0.1, 384, layout="ensemble", pool_size=64)
+        LMUMemory(3, 0.1, 384, layout="ensemble", wiring=Wiring(pool_size=64))
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import LegendreMemory, legendre_readout, window_readout
 from nengo_lmu.analysis import measure_memory, nrmse
+from nengo_lmu.loihi import LoihiWiring
 from nengo_lmu.networks import LMUMemory
 
 POISSON = nengo.PoissonSpiking(nengo.LIFRate())
@@ -85,7 +86,7 @@ def test_size_in_and_readouts():
     process = nengo.processes.WhiteSignal(10.0, high=2.0, rms=0.5)
     with nengo.Network(seed=3) as net:
         u = nengo.Node(process, size_out=2)
-        memory = LMUMemory(order, theta, 2400, size_in=2, input_process=process)
+        memory = LMUMemory(order, theta, 2400, channels=2, input_process=process)
         nengo.Connection(u, memory.input, synapse=None)
         delays = memory.add_readout([0.0, 0.5, 1.0])
         mean = memory.add_readout(np.mean)
@@ -129,13 +130,13 @@ def test_nengo_dl_matches_nengo():
         (dict(n_neurons=100.5), "n_neurons"),
         (dict(layout="grid"), "layout.*'per-dimension'"),
         (dict(mapping="bilinear"), "mapping"),
-        (dict(realization="diagonal"), "realization"),
+        (dict(realizer="diagonal"), "realizer"),
         (dict(synapse=nengo.Alpha(0.01)), "synapse.*first-order"),
         (dict(synapse=-0.1), "synapse"),
         (dict(neuron_type="LIF"), "neuron_type"),
         (dict(dt=0.0), "dt"),
         (dict(radii="max"), "radii"),
-        (dict(size_in=0), "size_in"),
+        (dict(channels=0), "channels"),
     ],
 )
 def test_bad_arguments(kwargs, pattern):
@@ -156,7 +157,7 @@ def test_bad_readout():
 )
 def test_nengo_loihi_emulator_runs(neuron_type):
     """The same LMUMemory class in nengo_loihi's emulator, wired for it
-    (``target="loihi"``: one pool per state, neuron-to-neuron recurrent weights;
+    (``wiring=LoihiWiring()``: one pool per state, neuron-to-neuron recurrent weights;
     on-chip accuracy is tests/test_loihi.py's subject). Against the exact memory
     (order 3, theta 0.5 s, 300 neurons, 1 s): measured NRMSE 0.22 (LIF) and 0.23
     (ReLU) at seed 0, 0.21-0.24 over seeds 0-1 (mostly the first theta's
@@ -171,30 +172,30 @@ def test_nengo_loihi_emulator_runs(neuron_type):
         seed=0,
         duration=1.0,
         simulator="nengo_loihi",
-        target="loihi",
+        wiring=LoihiWiring(),
     )
     assert result["nrmse"] < 0.35, result["nrmse"]
 
 
-def test_loihi_target_choices():
-    """``target="loihi"`` chooses the layout and recurrence that suit nengo_loihi
+def test_loihi_wiring_choices():
+    """``wiring=LoihiWiring()`` chooses the layout and recurrence that suit nengo_loihi
     and refuses, at construction, what the chip cannot run (each error names
     the argument and the value)."""
-    memory = LMUMemory(3, 0.1, 300, target="loihi", add_to_container=False)
+    memory = LMUMemory(3, 0.1, 300, wiring=LoihiWiring(), add_to_container=False)
     assert (memory.layout, memory.recurrent) == ("per-dimension", "weights")
     single = LMUMemory(
-        3, 0.1, 300, target="loihi", layout="ensemble", add_to_container=False
+        3, 0.1, 300, wiring=LoihiWiring(), layout="ensemble", add_to_container=False
     )
     assert (single.layout, single.recurrent) == ("ensemble", "weights")
     assert LMUMemory(3, 0.1, 300, add_to_container=False).recurrent == "decoded"
     with pytest.raises(ValidationError, match="layout 'per-dimension' or"):
-        LMUMemory(3, 0.1, 300, target="loihi", layout="subpopulations")
+        LMUMemory(3, 0.1, 300, wiring=LoihiWiring(), layout="subpopulations")
     with pytest.raises(ValidationError, match="nengo.Lowpass"):
-        LMUMemory(3, 0.1, 300, target="loihi", synapse=nengo.Alpha(0.05))
+        LMUMemory(3, 0.1, 300, wiring=LoihiWiring(), synapse=nengo.Alpha(0.05))
     with pytest.raises(ValidationError, match="random numbers.*off-chip"):
-        LMUMemory(3, 0.1, 300, target="loihi", neuron_type=POISSON)
-    with pytest.raises(ValidationError, match="target"):
-        LMUMemory(3, 0.1, 300, target="spinnaker")
+        LMUMemory(3, 0.1, 300, wiring=LoihiWiring(), neuron_type=POISSON)
+    with pytest.raises(ValidationError, match="wiring"):
+        LMUMemory(3, 0.1, 300, wiring="spinnaker")
 
 
 def test_nengo_loihi_poisson_error_says_off_chip():

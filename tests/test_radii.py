@@ -174,7 +174,7 @@ def test_networks_default_radii_are_spectral():
     states (to 1e-12); given another process they are measured on it."""
     theta, order = 0.2, 5
     with nengo.Network():
-        memory = LMUMemory(order, theta, 500, realization="balanced")
+        memory = LMUMemory(order, theta, 500, realizer="balanced")
         network = LinearNetwork(PadeDelay(0.1, 3), 300)
         noise = nengo.processes.FilteredNoise(synapse=nengo.Lowpass(0.05))
         measured = LMUMemory(order, theta, 500, input_process=noise)

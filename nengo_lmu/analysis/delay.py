@@ -24,6 +24,7 @@ import numpy as np
 from nengo_lmu._validation import check_choice
 from nengo_lmu.analysis.experiments import _poisson_merge_quiet, simulator_class
 from nengo_lmu.analysis.metrics import bootstrap_interval, nrmse
+from nengo_lmu.loihi import LOIHI_INTERCEPTS, LOIHI_MAX_RATES
 from nengo_lmu.mapping import principle3
 from nengo_lmu.systems import LinearSystem, PadeDelay, legendre_readout, lmu_matrices
 
@@ -251,10 +252,7 @@ class ThesisDelayNetwork(nengo.Network):
         ens_kwargs, solver = {}, {}
         if loihi:
             # dn-loihi.py's pre_fixture and recurrent_solver
-            ens_kwargs = dict(
-                max_rates=nengo.dists.Uniform(100, 120),
-                intercepts=nengo.dists.Uniform(-1, 0.5),
-            )
+            ens_kwargs = dict(max_rates=LOIHI_MAX_RATES, intercepts=LOIHI_INTERCEPTS)
             solver = {"solver": nengo.solvers.LstsqL2(reg=0.1, weights=True)}
         with self:
             self.input = nengo.Node(size_in=1, label="input")
@@ -324,7 +322,7 @@ def measure_delay_trial(
         overrides ``variant``.
     variant : {"loihi", "standard", "weights", "thesis"}
         The network. ``"loihi"``: `nengo_lmu.loihi.loihi_memory`, the LMU
-        memory wired for the simulator it runs on (``target="loihi"`` on
+        memory wired for the simulator it runs on (``LoihiWiring`` on
         nengo_loihi; on Nengo the same pools, rates and recurrent weights wired
         for Nengo). ``"standard"``: `nengo_lmu.loihi.thesis_memory` (the memory
         wired for Nengo; balanced, one ensemble, 0.1 s synapse). ``"weights"``:

@@ -31,6 +31,11 @@ def simulator_class(name):
     if name == "nengo_loihi":
         import nengo_loihi  # pylint: disable=import-outside-toplevel
 
+        from nengo_lmu.loihi import (  # pylint: disable=import-outside-toplevel
+            register_builders,
+        )
+
+        register_builders()
         return nengo_loihi.Simulator
     return nengo.Simulator
 

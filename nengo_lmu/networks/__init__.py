@@ -6,6 +6,8 @@
   and `RollingWindow`, with any function of the window as an output.
 - `nengo_lmu.networks.layouts`: how neurons are laid out under a state
   (one ensemble, one per dimension, or sub-populations).
+- `nengo_lmu.networks.wiring`: `Wiring`, how they are connected for the
+  simulator that runs them (`nengo_lmu.loihi.LoihiWiring` for nengo_loihi).
 - `nengo_lmu.networks.subpopulations`: sub-population ensembles (encoders, the
   build-time solver, and the builders that emit the fused step on Nengo's
   reference simulator: `nengo_lmu.networks.fused`).
@@ -19,6 +21,11 @@ from nengo_lmu.networks.layouts import (
     AUTO_SUBPOPULATION_THRESHOLD,
     DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
+    Layout,
+    OneEnsemble,
+    PerDimension,
+    State,
+    Subpopulations,
     build_state,
     subpopulation_ensemble,
 )
@@ -35,14 +42,21 @@ from nengo_lmu.networks.subpopulations import (
     SubpopulationEnsemble,
     SubpopulationSolver,
 )
+from nengo_lmu.networks.wiring import Wiring
 
 __all__ = [
     "AUTO_SUBPOPULATION_THRESHOLD",
     "DEFAULT_SUBPOPULATION_SIZE",
     "LAYOUTS",
     "LMUMemory",
+    "Layout",
     "LinearNetwork",
+    "OneEnsemble",
+    "PerDimension",
     "RollingWindow",
+    "State",
+    "Subpopulations",
+    "Wiring",
     "build_mapped_network",
     "build_state",
     "is_linear",

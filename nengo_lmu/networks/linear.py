@@ -3,26 +3,23 @@
 import nengo
 import numpy as np
 from nengo.builder import Builder
+from nengo.dists import Samples
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.mapping import MAPPINGS, principle3, principle3_digital
 from nengo_lmu.networks.builder import build_mapped_network
 from nengo_lmu.networks.layouts import (
-    DEFAULT_SUBPOPULATION_SIZE,
     LAYOUTS,
-    RECURRENT,
-    TARGETS,
-    build_for_nengo,
+    Layout,
+    State,
+    as_layout,
     build_state,
     check_neurons_and_synapse,
-    check_pool_size,
     choose_layout,
-    input_peak,
-    loihi_wiring,
     minimum_neurons,
-    register_loihi_builder,
 )
+from nengo_lmu.networks.wiring import Wiring, build_for_nengo
 from nengo_lmu.systems import LinearSystem
 from nengo_lmu.systems.radii import NORMS, measure_radii, norm_radii, process_radii
 
@@ -35,6 +32,47 @@ def default_process():
     """The input assumed by `LinearNetwork` for its radii: 5 Hz band-limited white
     noise of RMS 0.5 starting at 0, with a 10 s period."""
     return nengo.processes.WhiteSignal(period=10.0, high=5.0, rms=0.5, y0=0.0)
+
+
+def configure_ensembles(network, ens_kwargs, defaults=None):
+    """Put ensemble settings on ``network.config``, as
+    `nengo.networks.EnsembleArray` does: ``ens_kwargs`` (any `nengo.Ensemble`
+    parameter; ``solver`` goes to ``network.config[nengo.Connection]``; None
+    values are left to the config), then ``defaults`` for the parameters not
+    given (a wiring's, e.g. Loihi's rates).
+
+    Returns
+    -------
+    neuron_type : nengo.neurons.NeuronType
+        The neuron type the network's ensembles will get.
+    """
+    ens_kwargs = {k: v for k, v in ens_kwargs.items() if v is not None}
+    solver = ens_kwargs.pop("solver", None)
+    for name in ("n_neurons", "dimensions"):
+        if name in ens_kwargs:
+            raise ValidationError(
+                f"{name!r} is the network's own choice, not an ensemble setting",
+                attr=name,
+                obj=network,
+            )
+    for name, value in ens_kwargs.items():
+        if not isinstance(getattr(nengo.Ensemble, name, None), nengo.params.Parameter):
+            raise ValidationError(
+                f"{name}={value!r}: not an argument of {type(network).__name__} nor "
+                f"a nengo.Ensemble parameter",
+                attr=name,
+                obj=network,
+            )
+        if isinstance(value, (list, tuple, np.ndarray)):
+            # as EnsembleArray: a config holds arrays as Samples
+            ens_kwargs[name] = Samples(value)
+    for name, value in (defaults or {}).items():
+        ens_kwargs.setdefault(name, value)
+    network.config[nengo.Ensemble].update(ens_kwargs)
+    if solver is not None:
+        network.config[nengo.Connection].solver = solver
+    with network:
+        return nengo.Config.default(nengo.Ensemble, "neuron_type")
 
 
 class LinearNetwork(nengo.Network):
@@ -60,8 +98,11 @@ class LinearNetwork(nengo.Network):
         See `nengo_lmu.mapping.principle3`; ``"discrete"`` is exact at ``dt``.
     dt : float
         The simulator's time step (checked when the network is built).
-    layout : {"auto", "ensemble", "per-dimension", "subpopulations"}
-        See `nengo_lmu.networks.layouts`.
+    layout : {"auto", "ensemble", "per-dimension", "subpopulations"} or Layout
+        See `nengo_lmu.networks.layouts` (``Subpopulations(size=...)`` for
+        another sub-population size). ``"auto"``: per-dimension up to
+        ``AUTO_SUBPOPULATION_THRESHOLD`` neurons per state, sub-populations
+        above (the wiring may decide otherwise: Loihi's has no sub-populations).
     realizer : {"auto", "identity", "balanced"} or array_like
         ``"balanced"``: the balanced realization (equal, diagonal Gramians;
         stable minimal systems only). ``"identity"``: the state as given.
@@ -83,46 +124,29 @@ class LinearNetwork(nengo.Network):
         ``"hankel"`` a bound on the worst case from the Gramians.
     input_process : nengo.Process, optional
         The expected input of each channel (default `default_process`).
-    neuron_type, max_rates, intercepts : optional
-        For the ensembles; when None the active `nengo.Config` decides.
-    solver : nengo.solvers.Solver, optional
-        Decoder solver (``"ensemble"`` and ``"per-dimension"`` layouts).
-    subpopulation_size : int
-        Neurons per independently decoded group (``"subpopulations"``).
     channels : int
         Independent copies of the system, each with its own neurons: input
         ``channels * system.size_in`` dimensions, state ``channels * order``,
         output ``channels * system.size_out`` (channel ``j``'s together).
-    connection_synapse : "synapse", nengo.synapses.Synapse or None
-        The synapse on the connections into the neurons, if not ``synapse``
-        (which the transforms are made for): None where the hardware applies
-        ``synapse`` after its own decode stage, as nengo_loihi does with its
-        ``decode_tau``.
-    recurrent : {"auto", "decoded", "weights"}
-        ``"weights"``: neuron-to-neuron recurrent weights
-        (``LstsqL2(weights=True)``) instead of the decoded state (``"ensemble"``
-        and ``"per-dimension"`` layouts). ``"auto"``: ``"weights"`` for
-        ``target="loihi"``, ``"decoded"`` otherwise.
-    target : {"nengo", "loihi"}
-        The simulator the network is wired for. ``"loihi"``
-        (`nengo_lmu.networks.layouts.loihi_wiring`): for ``nengo_loihi.Simulator``
-        (emulator or chip): one pool per state (``layout="auto"``) with
-        neuron-to-neuron recurrent weights, the input connections without a
-        synapse (nengo_loihi applies that one on the host, and the chip filters
-        by the ensemble's ``synapse`` anyway) and split so that each carries
-        values within +-1 for ``input_process``, max rates U(100, 120) Hz and
-        intercepts U(-1, 0.5) unless given (overriding the config). Such a
-        network is not for Nengo's simulators (its input would not be filtered):
-        building it there is an error.
-    pool_size : "auto", int or None
-        ``layout="per-dimension"`` with ``recurrent="weights"``: the most
-        neurons per state in one pool; more neurons form independent copies
-        whose decoded states are averaged (each neuron's fan-in, and so its
-        weights' size and Loihi's 8-bit precision of them, does not change with
-        ``n_neurons``; see `nengo_lmu.networks.layouts.build_state`).
-        ``"auto"``: `nengo_lmu.networks.layouts.LOIHI_POOL_SIZE` (128, the
-        thesis' pools) for ``target="loihi"``, None (one pool per state)
-        otherwise.
+    wiring : Wiring, optional
+        How the neurons are connected, for the simulator that runs them
+        (`nengo_lmu.networks.wiring.Wiring`: the recurrence decoded or as
+        neuron-to-neuron weights, the pool size, the connections' synapse).
+        Default ``Wiring()``: Nengo's simulators.
+        ``nengo_lmu.loihi.LoihiWiring()`` wires the network for
+        ``nengo_loihi.Simulator`` (emulator or chip); such a network is not for
+        Nengo's simulators (its input would not be filtered): building it there
+        is an error.
+    label, seed, add_to_container
+        As for `nengo.Network`.
+    **ens_kwargs
+        Settings of the network's ensembles (``neuron_type``, ``max_rates``,
+        ``intercepts``, any `nengo.Ensemble` parameter) and ``solver`` (the
+        decoder solver of the ``"ensemble"`` and ``"per-dimension"`` layouts),
+        put on the network's config (``config[nengo.Ensemble]``,
+        ``config[nengo.Connection]``) as `nengo.networks.EnsembleArray` does;
+        None or not given: the active `nengo.Config` decides. A wiring may give
+        defaults of its own (Loihi's rates and intercepts, over the config).
 
     Attributes
     ----------
@@ -139,6 +163,14 @@ class LinearNetwork(nengo.Network):
         function).
     radii : (order,) ndarray
         The realized states' radii.
+    layout : str
+        The layout's name (``"auto"`` resolved).
+    wiring : Wiring
+        The wiring as resolved for this network (``recurrent``, ``pool_size``,
+        ``connection_synapse`` concrete); ``target``, ``recurrent``,
+        ``pool_size`` and ``connection_synapse`` are its.
+    neuron_type : nengo.neurons.NeuronType
+        The ensembles' neuron type.
     ensembles : list of nengo.Ensemble
         (Nengo's own list) the ensembles, in state order.
 
@@ -164,75 +196,40 @@ class LinearNetwork(nengo.Network):
         realizer="auto",
         radii="auto",
         input_process=None,
-        neuron_type=None,
-        max_rates=None,
-        intercepts=None,
-        solver=None,
-        subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
         channels=1,
-        connection_synapse="synapse",
-        recurrent="auto",
-        target="nengo",
-        pool_size="auto",
+        wiring=None,
         label=None,
         seed=None,
         add_to_container=None,
+        **ens_kwargs,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        register_loihi_builder(type(self))
-        self.target = check_choice(target, TARGETS, "target", obj=self)
         self.system = system = LinearSystem(system)
         self.dt = check_positive(dt, "dt", obj=self)
         self.mapping = check_choice(mapping, MAPPINGS, "mapping", obj=self)
         self.channels = check_order(channels, obj=self, attr="channels")
-        check_choice(layout, LAYOUTS, "layout", obj=self)
+        if not isinstance(layout, Layout):
+            check_choice(layout, LAYOUTS, "layout", obj=self)
         if isinstance(realizer, str):
             check_choice(realizer, REALIZERS, "realizer", obj=self)
-        check_choice(recurrent, RECURRENT, "recurrent", obj=self)
+        wiring = Wiring() if wiring is None else wiring
+        if not isinstance(wiring, Wiring):
+            raise ValidationError(
+                f"Must be a nengo_lmu.networks.Wiring; got {wiring!r}",
+                attr="wiring",
+                obj=self,
+            )
         self._check_system(system)
+        neuron_type = configure_ensembles(self, ens_kwargs, wiring.ensemble_defaults())
         n_total, neuron_type, synapse = check_neurons_and_synapse(
             self, n_neurons, neuron_type, synapse
         )
         self.neuron_type = neuron_type
         self.synapse = synapse
-        # what the connections into the neurons carry (see build_state)
-        self.connection_synapse = (
-            synapse if connection_synapse == "synapse" else connection_synapse
-        )
-        subpopulation_size = check_order(
-            subpopulation_size, obj=self, attr="subpopulation_size"
-        )
         self.input_process = (
             self.default_input_process() if input_process is None else input_process
         )
-
-        # --- wiring: layout, recurrence, neurons
-        input_synapse = "connection"
-        if self.target == "loihi":
-            layout, recurrent, max_rates, intercepts = loihi_wiring(
-                self, layout, recurrent, neuron_type, synapse, max_rates, intercepts
-            )
-            input_synapse = None
-        self.recurrent = recurrent = "decoded" if recurrent == "auto" else recurrent
-        per_channel = n_total // self.channels
-        self.layout = layout = choose_layout(layout, per_channel, system.order)
-        self.pool_size = check_pool_size(self, pool_size, layout, recurrent)
-        if recurrent == "weights" and layout == "subpopulations":
-            raise ValidationError(
-                "recurrent='weights' needs layout 'ensemble' or 'per-dimension'; "
-                "got 'subpopulations'",
-                attr="recurrent",
-                obj=self,
-            )
-        minimum = minimum_neurons(layout, system.order) * self.channels
-        if n_total < minimum:
-            raise ValidationError(
-                f"n_neurons={n_total} is too small for layout {layout!r} with "
-                f"{system.order} states and {self.channels} channel(s): it needs "
-                f"at least {minimum}",
-                attr="n_neurons",
-                obj=self,
-            )
+        layout = self._wire(wiring, layout, n_total)
 
         # --- the system in the realized basis, each state scaled to unit radius
         realized = self._realize(system, realizer)
@@ -240,14 +237,53 @@ class LinearNetwork(nengo.Network):
         # x = diag(radii) x_scaled: the neurons represent x_scaled, in [-1, 1]
         self.realization = realized.transform(np.diag(1.0 / self.radii))
         self.recurrent_transform, self.input_transform = self._map(synapse)
-        peak = None
-        if self.target == "loihi":
-            process = self.input_process
-            duration = max(10.0, getattr(process, "period", 0) or 0)
-            peak = input_peak(process, self.dt, duration)
+        self._build(layout, n_total)
 
-        # --- the neurons
-        k, d, p = system.size_in, system.order, system.size_out
+    @property
+    def target(self):
+        """The simulator the network is wired for (its wiring's ``target``)."""
+        return self.wiring.target
+
+    @property
+    def recurrent(self):
+        """``"decoded"`` or ``"weights"`` (its wiring's ``recurrent``)."""
+        return self.wiring.recurrent
+
+    @property
+    def pool_size(self):
+        """The most neurons per state in one pool, or None (its wiring's)."""
+        return self.wiring.pool_size
+
+    @property
+    def connection_synapse(self):
+        """The synapse on the connections into the neurons (its wiring's)."""
+        return self.wiring.connection_synapse
+
+    def _wire(self, wiring, layout, n_total):
+        """The layout (a `Layout`) and ``self.wiring``, resolved and checked."""
+        given = layout
+        name = layout.name if isinstance(layout, Layout) else layout
+        name, self.wiring = wiring.resolve(self, name)
+        per_channel = n_total // self.channels
+        self.layout = name = choose_layout(name, per_channel, self.system.order)
+        self.wiring.check_layout(self, name)
+        minimum = minimum_neurons(name, self.system.order) * self.channels
+        if n_total < minimum:
+            raise ValidationError(
+                f"n_neurons={n_total} is too small for layout {name!r} with "
+                f"{self.system.order} states and {self.channels} channel(s): it "
+                f"needs at least {minimum}",
+                attr="n_neurons",
+                obj=self,
+            )
+        if isinstance(given, Layout) and given.name == name:
+            return given
+        return as_layout(name)
+
+    def _build(self, layout, n_total):
+        """The nodes and the neurons of each channel."""
+        k, d, p = self.system.size_in, self.system.order, self.system.size_out
+        per_channel = n_total // self.channels
         self.subpopulations = []
         with self:
             self.input = nengo.Node(size_in=self.channels * k, label="input")
@@ -260,28 +296,18 @@ class LinearNetwork(nengo.Network):
                 # probed passthrough node fed by another passthrough node
                 # unconnected.
                 y = self.output[j * p : (j + 1) * p]
-                _, subpopulations = build_state(
-                    layout,
+                state = State(
                     per_channel + (1 if j < n_total % self.channels else 0),
                     self.recurrent_transform,
                     self.input_transform,
-                    synapse,
+                    self.synapse,
                     u=u,
                     x=self.state,
                     x_offset=j * d,
                     readouts=[(y, self.realization.C)],
-                    neuron_type=neuron_type,
-                    max_rates=max_rates,
-                    intercepts=intercepts,
-                    solver=solver,
-                    subpopulation_size=subpopulation_size,
                     label=self._state_label(j),
-                    connection_synapse=self.connection_synapse,
-                    recurrent=recurrent,
-                    input_synapse=input_synapse,
-                    input_peak=peak,
-                    pool_size=self.pool_size,
                 )
+                _, subpopulations = build_state(state, layout, self.wiring)
                 self.subpopulations.extend(subpopulations)
                 if np.any(self.realization.D != 0):
                     nengo.Connection(u, y, transform=self.realization.D, synapse=None)

@@ -7,8 +7,8 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.networks.builder import build_mapped_network
-from nengo_lmu.networks.layouts import DEFAULT_SUBPOPULATION_SIZE, build_for_nengo
 from nengo_lmu.networks.linear import LinearNetwork
+from nengo_lmu.networks.wiring import build_for_nengo
 from nengo_lmu.systems import (
     LegendreDelay,
     default_input_process,
@@ -19,7 +19,7 @@ from nengo_lmu.systems import (
 )
 from nengo_lmu.systems.radii import state_system
 
-NETWORK_REALIZATIONS = ("legendre", "balanced")
+NETWORK_REALIZERS = ("legendre", "balanced")
 
 
 class LMUMemory(LinearNetwork):
@@ -37,12 +37,8 @@ class LMUMemory(LinearNetwork):
     theta : float
         Window length in seconds (> 0).
     n_neurons : int
-        Total number of neurons ``m`` (split evenly over the input dimensions and,
-        in the per-dimension and sub-population layouts, over the states).
-    neuron_type : nengo.neurons.NeuronType, optional
-        Default: the active `nengo.Config`'s (``nengo.LIF()``). Tested with LIF,
-        ``PoissonSpiking(LIFRate())``, ``SpikingRectifiedLinear`` and
-        ``RegularSpiking(LIFRate())``.
+        Total number of neurons ``m`` (split evenly over the channels and, in
+        the per-dimension and sub-population layouts, over the states).
     synapse : float or nengo.LinearFilter
         Synapse on the recurrent and input connections (default a 0.1 s lowpass: a
         long time constant averages more spikes; measured in
@@ -52,14 +48,15 @@ class LMUMemory(LinearNetwork):
         exact for the simulator time step ``dt``.
     dt : float
         Simulator time step the discrete mapping is made for.
-    layout : {"auto", "ensemble", "per-dimension", "subpopulations"}
-        ``"ensemble"``: one ``order``-D ensemble per input. ``"per-dimension"``: one
-        1-D ensemble per state. ``"subpopulations"``: one large ensemble per input
-        whose neurons each encode one state, in groups of ``subpopulation_size``
-        neurons with independently solved decoders (scales to millions of
-        neurons). ``"auto"``: per-dimension up to
+    layout : {"auto", "ensemble", "per-dimension", "subpopulations"} or Layout
+        ``"ensemble"``: one ``order``-D ensemble per channel.
+        ``"per-dimension"``: one 1-D ensemble per state. ``"subpopulations"``:
+        one large ensemble per channel whose neurons each encode one state, in
+        groups with independently solved decoders (scales to millions of
+        neurons; ``nengo_lmu.networks.layouts.Subpopulations(size=...)`` sets the
+        group size). ``"auto"``: per-dimension up to
         ``AUTO_SUBPOPULATION_THRESHOLD`` neurons per state, sub-populations above.
-    realization : {"legendre", "balanced"}
+    realizer : {"legendre", "balanced"}
         Basis of the represented state (before radius scaling): the Legendre
         basis, or the balanced realization of the delay ``u(t - theta)``.
     radii : "auto", "measured", "ball", "l1", "h2", "hankel", float or array_like
@@ -70,31 +67,36 @@ class LMUMemory(LinearNetwork):
         ensemble; on an order-6, 1,200-neuron LIF ensemble it gave NRMSE 0.167
         against 0.119 with per-state radii, so it is not the default).
     input_process : nengo.Process, optional
-        The expected input of each dimension, for the radii and the windows a
+        The expected input of each channel, for the radii and the windows a
         nonlinear readout is fitted on (default
         `nengo_lmu.systems.default_input_process`).
-    size_in : int
+    channels : int
         Number of input dimensions, each with its own memory.
-    max_rates, intercepts : nengo.dists.Distribution, optional
-        Tuning of the neurons (the active config's when not given).
-    subpopulation_size : int
-        Neurons per independently decoded group in the sub-population layout.
-    solver : nengo.solvers.Solver, optional
-        Decoder solver for the ensemble and per-dimension layouts.
-    connection_synapse, recurrent, target, pool_size
-        See `LinearNetwork` (``target="loihi"`` wires the memory for
-        nengo_loihi).
+    wiring : Wiring, optional
+        How the neurons are connected (see `LinearNetwork`;
+        ``nengo_lmu.loihi.LoihiWiring()`` wires the memory for nengo_loihi).
+    label, seed, add_to_container
+        As for `nengo.Network`.
+    **ens_kwargs
+        Settings of the memory's ensembles (``neuron_type``, ``max_rates``,
+        ``intercepts``, ...) and ``solver``, put on its config (see
+        `LinearNetwork`); the ensembles of nonlinear readouts (`add_readout`)
+        are made inside the memory and get them too. Tested with LIF,
+        ``PoissonSpiking(LIFRate())``, ``SpikingRectifiedLinear`` and
+        ``RegularSpiking(LIFRate())``.
 
     Attributes
     ----------
     input : nengo.Node
-        ``size_in`` dimensions.
+        ``channels`` dimensions.
     output : nengo.Node
-        The decoded memory, ``size_in * order`` dimensions, in the units (and the
+        The decoded memory, ``channels * order`` dimensions, in the units (and the
         Legendre basis) of `nengo_lmu.LegendreMemory`'s output. Unfiltered: apply a
         synapse when probing.
     state : nengo.Node
-        The decoded realized state (``size_in * order``, each in about [-1, 1]).
+        The decoded realized state (``channels * order``, each in about [-1, 1]).
+    size_in : int
+        The input dimensions (``channels``).
     system : LinearSystem
         The memory: `nengo_lmu.LegendreDelay` with its states as outputs.
     realization : LinearSystem
@@ -109,37 +111,28 @@ class LMUMemory(LinearNetwork):
         order,
         theta,
         n_neurons,
-        neuron_type=None,
         synapse=0.1,
         mapping="discrete",
         dt=0.001,
         layout="auto",
-        realization="legendre",
+        realizer="legendre",
         radii="auto",
         input_process=None,
-        size_in=1,
-        max_rates=None,
-        intercepts=None,
-        subpopulation_size=DEFAULT_SUBPOPULATION_SIZE,
-        solver=None,
-        connection_synapse="synapse",
-        recurrent="auto",
-        target="nengo",
-        pool_size="auto",
+        channels=1,
+        wiring=None,
         label=None,
         seed=None,
         add_to_container=None,
+        **ens_kwargs,
     ):
         self.order = check_order(order, obj=self)
         self.theta = check_positive(theta, "theta", obj=self)
-        self.size_in = check_order(size_in, obj=self, attr="size_in")
-        check_choice(realization, NETWORK_REALIZATIONS, "realization", obj=self)
+        self.size_in = check_order(channels, obj=self, attr="channels")
+        check_choice(realizer, NETWORK_REALIZERS, "realizer", obj=self)
         delay = LegendreDelay(self.theta, self.order)
         # balanced for the delay's readout u(t - theta), then read out as the
         # whole memory (C = I in the Legendre basis)
-        realizer = (
-            "identity" if realization == "legendre" else delay.balancing_transform()[0]
-        )
+        basis = "identity" if realizer == "legendre" else delay.balancing_transform()[0]
         super().__init__(
             state_system(delay),
             n_neurons,
@@ -147,22 +140,15 @@ class LMUMemory(LinearNetwork):
             mapping=mapping,
             dt=dt,
             layout=layout,
-            realizer=realizer,
+            realizer=basis,
             radii=radii,
             input_process=input_process,
-            neuron_type=neuron_type,
-            max_rates=max_rates,
-            intercepts=intercepts,
-            solver=solver,
-            subpopulation_size=subpopulation_size,
             channels=self.size_in,
-            connection_synapse=connection_synapse,
-            recurrent=recurrent,
-            target=target,
-            pool_size=pool_size,
+            wiring=wiring,
             label=label,
             seed=seed,
             add_to_container=add_to_container,
+            **ens_kwargs,
         )
 
     def default_input_process(self):
@@ -231,6 +217,11 @@ class LMUMemory(LinearNetwork):
                 obj=self,
             )
         n_neurons = check_order(n_neurons, obj=self, attr="n_neurons")
+        return self._neural_readout(what, label, n_neurons, n_points, seed)
+
+    def _neural_readout(self, function, label, n_neurons, n_points, seed):
+        """A node decoding ``function`` of the window from ``n_neurons`` per
+        channel (see `add_readout`'s Notes)."""
         states, windows = sample_windows(
             self.order,
             self.theta,
@@ -239,7 +230,7 @@ class LMUMemory(LinearNetwork):
             dt=self.dt,
             seed=seed,
         )
-        targets = np.array([np.atleast_1d(what(w)) for w in windows], dtype=float)
+        targets = np.array([np.atleast_1d(function(w)) for w in windows], dtype=float)
         project, points = _whiten(states)
         n_out = targets.shape[1]
         with self:

@@ -1,9 +1,17 @@
 """What an LMU memory needs beyond plain Nengo to run well on Loihi (nengo-loihi).
 
-The wiring itself is the networks' own: ``LMUMemory(..., target="loihi")`` and
-``LinearNetwork(..., target="loihi")`` (`nengo_lmu.networks.layouts.loihi_wiring`)
-build for ``nengo_loihi.Simulator`` directly. This module adds the thesis'
-comparison networks, the chip's limits and helpers:
+Everything Loihi-specific lives here:
+
+- `nengo_lmu.loihi.wiring`: `LoihiWiring`, the option object that wires a
+  network for ``nengo_loihi.Simulator`` (``LMUMemory(..., wiring=LoihiWiring())``,
+  ``LinearNetwork(..., wiring=LoihiWiring())``), and the chip's constants.
+- `nengo_lmu.loihi.builder`: nengo_loihi's builder for the networks (checks
+  before nengo_loihi's own), registered once by `register_builders`: when this
+  module is imported after nengo_loihi, or by the helpers below that use
+  nengo_loihi.
+- Here: the thesis' comparison networks, the chip's limits and helpers.
+
+The chip's rules that the wiring follows:
 
 - Chip-to-chip connections take Lowpass synapses only, so the recurrence is the
   exact discrete Principle 3 mapping of a lowpass at the chip's dt.
@@ -16,21 +24,28 @@ nengo_loihi is imported only by the functions that need it.
 import nengo
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks import LMUMemory
-from nengo_lmu.networks.layouts import (
+from nengo_lmu.loihi.builder import build_on_loihi, register_builders
+from nengo_lmu.loihi.wiring import (
+    LOIHI_INPUT_RANGE,
     LOIHI_INTERCEPTS,
     LOIHI_MAX_RATES,
     LOIHI_POOL_SIZE,
     ON_CHIP_NEURON_TYPES,
-    TARGETS,
+    LoihiWiring,
     check_on_chip_neuron_type,
+    input_peak,
 )
+from nengo_lmu.networks import LMUMemory, Wiring
+
+# What `loihi_memory` wires a memory for.
+TARGETS = ("nengo", "loihi")
 
 
 def set_off_chip(network, memory):
     """Mark every ensemble of ``memory`` to run off-chip (on the host)."""
     import nengo_loihi  # pylint: disable=import-outside-toplevel
 
+    register_builders()
     nengo_loihi.add_params(network)
     for ens in memory.all_ensembles:
         network.config[ens].on_chip = False
@@ -46,8 +61,8 @@ def thesis_memory(
     and blocks with small transforms find no weight exponent). ``kwargs`` override
     any LMUMemory argument.
 
-    This is the memory wired for Nengo (``target="nengo"``), as a Loihi user
-    got it before ``target="loihi"``: on the emulator its input is filtered twice
+    This is the memory wired for Nengo (the default `Wiring`), as a Loihi user
+    got it before `LoihiWiring`: on the emulator its input is filtered twice
     and its recurrence passes through decode neurons (thesis protocol, thesis'
     metric: about 0.3, against 0.06 for `loihi_memory`). ``recurrent="weights"``
     replaces the decoded recurrence by neuron-to-neuron weights in the one
@@ -56,7 +71,7 @@ def thesis_memory(
     """
     args = dict(
         neuron_type=nengo.LIF(),
-        realization="balanced",
+        realizer="balanced",
         layout="ensemble",
         synapse=0.1,
         dt=dt,
@@ -69,46 +84,58 @@ def thesis_memory(
             f"Unknown value {recurrent!r}; must be 'decoded' or 'weights'",
             attr="recurrent",
         )
-    return LMUMemory(order, theta, n_neurons, recurrent=recurrent, **args)
+    return LMUMemory(order, theta, n_neurons, wiring=Wiring(recurrent), **args)
 
 
 def loihi_memory(
-    order, theta, n_neurons, dt=0.001, input_process=None, target="loihi", **kwargs
+    order,
+    theta,
+    n_neurons,
+    dt=0.001,
+    input_process=None,
+    target="loihi",
+    recurrent="weights",
+    pool_size="auto",
+    **kwargs,
 ):
     """The LMU memory wired for Loihi, or the same network wired for Nengo.
 
-    ``target="loihi"``: ``LMUMemory(order, theta, n_neurons, target="loihi")``
-    with its defaults (one pool per state, neuron-to-neuron recurrent weights
-    through a 0.1 s lowpass, the input filtered once on chip and split to stay
-    within +-1, 100-120 Hz, intercepts U(-1, 0.5)): what ``nengo-lmu loihi``
-    runs on the emulator. ``target="nengo"``: the same pools, rates, intercepts
-    and recurrent weights, wired for Nengo's simulators (the input connections
-    carry the synapse): the comparison on ``nengo.Simulator``. ``kwargs``
-    override any LMUMemory argument.
+    ``target="loihi"``: ``LMUMemory(order, theta, n_neurons,
+    wiring=LoihiWiring())`` with its defaults (one pool per state,
+    neuron-to-neuron recurrent weights through a 0.1 s lowpass, the input
+    filtered once on chip and split to stay within +-1, 100-120 Hz, intercepts
+    U(-1, 0.5)): what ``nengo-lmu loihi`` runs on the emulator.
+    ``target="nengo"``: the same pools, rates, intercepts and recurrent weights,
+    wired for Nengo's simulators (the input connections carry the synapse): the
+    comparison on ``nengo.Simulator``. ``recurrent`` and ``pool_size`` go to the
+    wiring (`LoihiWiring`; for Nengo ``"auto"`` is `LOIHI_POOL_SIZE`);
+    ``kwargs`` are any other LMUMemory argument.
     """
     if target not in TARGETS:
         raise ValidationError(
             f"Must be one of {TARGETS}; got {target!r}", attr="target"
         )
-    if target == "nengo":
+    if target == "loihi":
+        wiring = LoihiWiring(recurrent, pool_size)
+    else:
         kwargs.setdefault("layout", "per-dimension")
-        kwargs.setdefault("recurrent", "weights")
         kwargs.setdefault("max_rates", LOIHI_MAX_RATES)
         kwargs.setdefault("intercepts", LOIHI_INTERCEPTS)
-        kwargs.setdefault("pool_size", LOIHI_POOL_SIZE)
+        pool_size = LOIHI_POOL_SIZE if pool_size == "auto" else pool_size
+        wiring = Wiring(recurrent, pool_size)
     return LMUMemory(
         order,
         theta,
         n_neurons,
         dt=dt,
         input_process=input_process,
-        target=target,
+        wiring=wiring,
         **kwargs,
     )
 
 
 def chip_memory(order, theta, n_neurons, dt=0.001, input_process=None, **kwargs):
-    """``LMUMemory(..., target="loihi")``: kept for earlier code (see
+    """``LMUMemory(..., wiring=LoihiWiring())``: kept for earlier code (see
     `loihi_memory`)."""
     return loihi_memory(
         order, theta, n_neurons, dt=dt, input_process=input_process, **kwargs
@@ -127,6 +154,7 @@ def loihi_model(dt=0.001, decode_tau=0.005, input_rate=None):
         OnOffDecodeNeurons,
     )
 
+    register_builders()
     model = Model(dt=dt)
     model.decode_tau = decode_tau
     if input_rate is not None:
@@ -180,11 +208,26 @@ def max_neurons_per_core():
         MAX_COMPARTMENTS,
     )
 
+    register_builders()
     return int(MAX_COMPARTMENTS)
 
 
+# nengo_loihi's builder learns of the networks here where nengo_loihi is already
+# imported; otherwise the helpers above, or LoihiWiring, register them later.
+register_builders()
+
+
 __all__ = [
+    "LOIHI_INPUT_RANGE",
+    "LOIHI_INTERCEPTS",
+    "LOIHI_MAX_RATES",
+    "LOIHI_POOL_SIZE",
+    "LoihiWiring",
     "ON_CHIP_NEURON_TYPES",
+    "TARGETS",
+    "build_on_loihi",
+    "input_peak",
+    "register_builders",
     "check_fits",
     "check_on_chip_neuron_type",
     "cores_needed",
