@@ -107,16 +107,38 @@ def _add_scaling_parser(sub):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.set_defaults(given=())
-    run = DEFAULT_RUN
     p.add_argument(
         "--preset",
         choices=sorted(PRESETS),
         default=argparse.SUPPRESS,
         help="a published figure: " + ", ".join(sorted(PRESETS)),
     )
+    _add_run_options(p, EXPERIMENTS, NEURON_TYPES)
+    p.add_argument("--simulator", choices=SIMULATORS, default="nengo", help="backend")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=os.cpu_count() or 1,
+        help="local worker processes",
+    )
+    p.add_argument(
+        "--scheduler",
+        type=_scheduler,
+        default=argparse.SUPPRESS,
+        help="Dask scheduler address (tcp://host:port); without it, local workers",
+    )
+    p.add_argument("--out", default="scaling-out", help="output folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _add_run_options(p, experiments, neuron_types):
+    """The scaling options that a preset sets when they are not given; their
+    defaults are the default run's."""
+    run = DEFAULT_RUN
     p.add_argument(
         "--experiment",
-        choices=EXPERIMENTS,
+        choices=experiments,
         action=_Given,
         default=run["experiment"],
         help="the LMU memory or the paper's 1-D feed-forward ensemble",
@@ -131,10 +153,10 @@ def _add_scaling_parser(sub):
         )
     p.add_argument(
         "--neuron-types",
-        type=name_list(tuple(NEURON_TYPES)),
+        type=name_list(tuple(neuron_types)),
         action=_Given,
         default=",".join(run["neuron_types"]),
-        help="comma-separated: " + ", ".join(NEURON_TYPES),
+        help="comma-separated: " + ", ".join(neuron_types),
     )
     p.add_argument(
         "--seeds",
@@ -159,22 +181,6 @@ def _add_scaling_parser(sub):
             help=f"{help_text}; without a preset the feedforward experiment's "
             f"default is {FEEDFORWARD_TIMING[name]:g}",
         )
-    p.add_argument("--simulator", choices=SIMULATORS, default="nengo", help="backend")
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        default=os.cpu_count() or 1,
-        help="local worker processes",
-    )
-    p.add_argument(
-        "--scheduler",
-        type=_scheduler,
-        default=argparse.SUPPRESS,
-        help="Dask scheduler address (tcp://host:port); without it, local workers",
-    )
-    p.add_argument("--out", default="scaling-out", help="output folder")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return p
 
 
 def _add_export_parser(sub):
