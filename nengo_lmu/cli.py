@@ -289,13 +289,19 @@ def _add_loihi_parser(sub):
     return lo
 
 
+def scaling_config(args):
+    """The settings of the sweep that parsed ``nengo-lmu scaling`` arguments ask
+    for: the options given, then the preset's, then the default run's
+    (`nengo_lmu.analysis.defaults.scaling_run`)."""
+    given = {name: getattr(args, name) for name in args.given}
+    return scaling_run(vars(args).get("preset"), **given)
+
+
 def scaling(args):
     """``nengo-lmu scaling``: run (or resume) a sweep, fit, print and plot it."""
     from nengo_lmu import analysis  # pylint: disable=import-outside-toplevel
 
-    config = scaling_run(
-        vars(args).get("preset"), **{name: getattr(args, name) for name in args.given}
-    )
+    config = scaling_config(args)
     runs = analysis.make_grid(simulator=args.simulator, **config)
     os.makedirs(args.out, exist_ok=True)
     csv_path = os.path.join(args.out, "scaling.csv")
