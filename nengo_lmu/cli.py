@@ -260,7 +260,7 @@ def _add_loihi_parser(sub):
         help="runs per row (each of the thesis' 10 inputs once; it ran 250)",
     )
     lo.add_argument(
-        "--input-hz", type=positive_float, default=3.0, help="white-noise cutoff"
+        "--input-hz", type=positive_float, default=3.0, help="white-noise cutoff (Hz)"
     )
     lo.add_argument("--seed", type=int, default=0, help="seeds the networks")
     lo.add_argument("--neurons", type=positive_int, default=384, help="neurons in all")

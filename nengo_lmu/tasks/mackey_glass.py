@@ -309,7 +309,10 @@ def make_parser():
         help="write a checkpoint every epoch here; resume from it",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seeds the data and the weights"
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the data, the weights and the shuffling",
     )
     parser.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
