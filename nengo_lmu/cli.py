@@ -6,115 +6,27 @@ import sys
 import time
 import warnings
 
-PRESETS = {
-    # Voelker et al. 2019, spiking figure (NeurIPS 2019, section 4):
-    # 1-D feed-forward Poisson-LIF, 20-40 Hz, 10 Hz sine, synapse 1 ms, dt 0.1 ms,
-    # 1000 steps, m = 100 .. 20,010, 5 seeds.
-    "paper": dict(
-        experiment="feedforward",
-        orders=[1],
-        neurons=[100, 200, 500, 1000, 2000, 5000, 10000, 20010],
-        neuron_types=["poisson"],
-        seeds=5,
-        duration=0.1,
-        dt=0.0001,
-    ),
-    # Voelker 2019 thesis: regular LIF plateaus, Poisson and non-leaky IF keep
-    # falling as 1/sqrt(m); adaptive LIF beside them.
-    "thesis": dict(
-        experiment="feedforward",
-        orders=[1],
-        neurons=[100, 200, 500, 1000, 2000, 5000, 10000, 20010],
-        neuron_types=["lif", "poisson", "if", "adaptive"],
-        seeds=5,
-        duration=0.1,
-        dt=0.0001,
-    ),
-    # The recurrent LMU memory at orders 1, 2, 4, 8.
-    "memory": dict(
-        experiment="lmu",
-        orders=[1, 2, 4, 8],
-        neurons=[500, 1000, 3000, 10000, 30000, 100000],
-        neuron_types=["poisson", "lif", "if"],
-        seeds=3,
-        theta=0.5,
-        duration=2.0,
-    ),
-}
-
-# The default run: the headline in well under 5 minutes on 2 cores.
-DEFAULTS = dict(
-    experiment="lmu",
-    orders=[1, 3, 6],
-    neurons=[300, 1000, 3000, 10000, 30000],
-    neuron_types=["poisson", "if", "lif"],
-    seeds=3,
-    theta=0.5,
-    duration=2.0,
-    dt=0.001,
+# argparse types, shared with the training tasks (nengo_lmu.tasks); importable
+# from here too, as before.
+from nengo_lmu._argtypes import (  # noqa: F401
+    int_at_least,
+    int_list,
+    name_list,
+    positive_float,
+    positive_int,
+)
+from nengo_lmu.analysis.defaults import (  # noqa: F401
+    DEFAULT_RUN,
+    FEEDFORWARD_TIMING,
+    PRESETS,
+    scaling_run,
 )
 
+# The default run, under the name it had here.
+DEFAULTS = DEFAULT_RUN
 
 # The training tasks: submodules of nengo_lmu.tasks, each with main(argv).
 TASKS = ("psmnist", "mackey_glass", "capacity", "spiking_digits")
-
-
-# argparse types, shared with the training tasks (nengo_lmu.tasks): each error names
-# the value
-# and what is allowed (argparse adds the option's name).
-
-
-def int_at_least(low):
-    """An argparse type: an integer >= ``low``."""
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be an integer >= {low}; got {text!r}"
-            ) from None
-        if value < low:
-            raise argparse.ArgumentTypeError(
-                f"must be an integer >= {low}; got {value}"
-            )
-        return value
-
-    return parse
-
-
-def positive_int(text):
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(float(text))
-        if value != float(text) or value < 1:
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer; got {text!r}"
-        ) from None
-    return value
-
-
-def positive_float(text):
-    """An argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-        if not value > 0 or value == float("inf"):
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a finite number > 0; got {text!r}"
-        ) from None
-    return value
-
-
-def int_list(text):
-    """An argparse type: a comma-separated list of positive integers."""
-    items = [t for t in text.replace(" ", "").split(",") if t]
-    if not items:
-        raise argparse.ArgumentTypeError("must be a comma-separated list of integers")
-    return [positive_int(t) for t in items]
 
 
 # `nengo-lmu loihi` rows, simulator:network (nengo_lmu.analysis.delay.NETWORKS).
@@ -135,20 +47,6 @@ DEFAULT_LOIHI_RUNS = (
 )
 
 
-def _name_list(choices):
-    def parse(text):
-        items = [t for t in text.replace(" ", "").split(",") if t]
-        bad = [t for t in items if t not in choices]
-        if bad or not items:
-            raise argparse.ArgumentTypeError(
-                f"unknown {bad[0] if bad else 'empty list'!r}; choose from "
-                f"{', '.join(choices)} (comma-separated)"
-            )
-        return items
-
-    return parse
-
-
 def _scheduler(text):
     if not text.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise argparse.ArgumentTypeError(
@@ -157,18 +55,43 @@ def _scheduler(text):
     return text
 
 
+class _Given(argparse.Action):
+    """Store an option's value and add its name to ``namespace.given``: a preset
+    fills in only the options not given, while the parser's defaults (the default
+    run's, shown by ``--help``) stand for the others."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = tuple(getattr(namespace, "given", ())) + (self.dest,)
+
+
 def build_parser():
     """The ``nengo-lmu`` argument parser, with one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog="nengo-lmu", description="Legendre Memory Units on spiking neurons."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_scaling_parser(sub)
+    _add_export_parser(sub)
+    tr = sub.add_parser(
+        "train",
+        help="train or evaluate a task: " + ", ".join(TASKS),
+        description="Runs nengo_lmu.tasks.<task> with the remaining arguments "
+        "(see `nengo-lmu train <task> --help`).",
+    )
+    tr.add_argument("task", help=", ".join(TASKS))
+    tr.add_argument("task_args", nargs=argparse.REMAINDER)
+    _add_loihi_parser(sub)
+    return parser
+
+
+def _add_scaling_parser(sub):
     from nengo_lmu.analysis import (  # pylint: disable=import-outside-toplevel
         EXPERIMENTS,
         NEURON_TYPES,
         SIMULATORS,
     )
 
-    parser = argparse.ArgumentParser(
-        prog="nengo-lmu", description="Legendre Memory Units on spiking neurons."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
         "scaling",
         help="error of a spiking LMU memory against neuron count and order",
@@ -177,23 +100,20 @@ def build_parser():
             "feed-forward ensemble) against neuron count m and order d, fit the "
             "log-log slope with a bootstrap 95% interval, and write "
             "OUT/scaling.csv and OUT/scaling.png. Runs already in "
-            "the CSV are skipped, so an interrupted sweep resumes."
+            "the CSV are skipped, so an interrupted sweep resumes. The defaults "
+            "are the default run's; a --preset replaces those of the options not "
+            "given."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--preset", choices=sorted(PRESETS), help="a published figure")
-    p.add_argument("--experiment", choices=EXPERIMENTS, help="default: lmu")
-    p.add_argument("--orders", type=int_list, help="e.g. 1,3,6")
-    p.add_argument("--neurons", type=int_list, help="e.g. 300,1000,3000,10000")
+    p.set_defaults(given=())
     p.add_argument(
-        "--neuron-types",
-        type=_name_list(tuple(NEURON_TYPES)),
-        help="comma-separated: " + ", ".join(NEURON_TYPES),
+        "--preset",
+        choices=sorted(PRESETS),
+        default=argparse.SUPPRESS,
+        help="a published figure: " + ", ".join(sorted(PRESETS)),
     )
-    p.add_argument("--seeds", type=positive_int, help="number of seeds per point")
-    p.add_argument("--theta", type=positive_float, help="window length (s)")
-    p.add_argument("--duration", type=positive_float, help="simulated seconds")
-    p.add_argument("--dt", type=positive_float, help="time step (s)")
+    _add_run_options(p, EXPERIMENTS, NEURON_TYPES)
     p.add_argument("--simulator", choices=SIMULATORS, default="nengo", help="backend")
     p.add_argument(
         "--workers",
@@ -202,11 +122,68 @@ def build_parser():
         help="local worker processes",
     )
     p.add_argument(
-        "--scheduler", type=_scheduler, help="Dask scheduler address (tcp://host:port)"
+        "--scheduler",
+        type=_scheduler,
+        default=argparse.SUPPRESS,
+        help="Dask scheduler address (tcp://host:port); without it, local workers",
     )
     p.add_argument("--out", default="scaling-out", help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
 
+
+def _add_run_options(p, experiments, neuron_types):
+    """The scaling options that a preset sets when they are not given; their
+    defaults are the default run's."""
+    run = DEFAULT_RUN
+    p.add_argument(
+        "--experiment",
+        choices=experiments,
+        action=_Given,
+        default=run["experiment"],
+        help="the LMU memory or the paper's 1-D feed-forward ensemble",
+    )
+    for name, help_text in (("orders", "e.g. 1,3,6"), ("neurons", "neuron counts m")):
+        p.add_argument(
+            f"--{name}",
+            type=int_list,
+            action=_Given,
+            default=",".join(map(str, run[name])),
+            help=help_text + ", comma-separated",
+        )
+    p.add_argument(
+        "--neuron-types",
+        type=name_list(tuple(neuron_types)),
+        action=_Given,
+        default=",".join(run["neuron_types"]),
+        help="comma-separated: " + ", ".join(neuron_types),
+    )
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        action=_Given,
+        default=run["seeds"],
+        help="number of seeds per point",
+    )
+    p.add_argument(
+        "--theta",
+        type=positive_float,
+        action=_Given,
+        default=run["theta"],
+        help="window length (s)",
+    )
+    for name, help_text in (("duration", "simulated seconds"), ("dt", "time step (s)")):
+        p.add_argument(
+            f"--{name}",
+            type=positive_float,
+            action=_Given,
+            default=run[name],
+            help=f"{help_text}; without a preset the feedforward experiment's "
+            f"default is {FEEDFORWARD_TIMING[name]:g}",
+        )
+
+
+def _add_export_parser(sub):
     e = sub.add_parser(
         "export",
         help="write a spiking LMU memory to a file for other platforms",
@@ -219,10 +196,14 @@ def build_parser():
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     e.add_argument("--format", choices=["nir"], default="nir", help="file format")
-    e.add_argument("--order", type=positive_int, default=6)
-    e.add_argument("--theta", type=positive_float, default=1.0)
-    e.add_argument("--neurons", type=positive_int, default=1200)
-    e.add_argument("--neuron-type", choices=["lif", "if"], default="lif")
+    e.add_argument("--order", type=positive_int, default=6, help="memory order")
+    e.add_argument(
+        "--theta", type=positive_float, default=1.0, help="window length (s)"
+    )
+    e.add_argument("--neurons", type=positive_int, default=1200, help="neurons in all")
+    e.add_argument(
+        "--neuron-type", choices=["lif", "if"], default="lif", help="neuron model"
+    )
     e.add_argument(
         "--synapse", type=positive_float, default=0.1, help="lowpass tau (s)"
     )
@@ -233,7 +214,7 @@ def build_parser():
         help="time step the weights are made for (0.1 ms: LIF without a refractory "
         "period needs it)",
     )
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=int, default=0, help="seeds the network")
     e.add_argument(
         "--synapse-node",
         choices=["cuba", "li"],
@@ -245,17 +226,16 @@ def build_parser():
         action="store_true",
         help="accept the documented approximations (needed for --neuron-type if)",
     )
-    e.add_argument("--out", required=True, help="file to write (e.g. memory.nir)")
-
-    tr = sub.add_parser(
-        "train",
-        help="train or evaluate a task: " + ", ".join(TASKS),
-        description="Runs nengo_lmu.tasks.<task> with the remaining arguments "
-        "(see `nengo-lmu train <task> --help`).",
+    e.add_argument(
+        "--out",
+        required=True,
+        default=argparse.SUPPRESS,
+        help="file to write (e.g. memory.nir)",
     )
-    tr.add_argument("task", help=", ".join(TASKS))
-    tr.add_argument("task_args", nargs=argparse.REMAINDER)
+    return e
 
+
+def _add_loihi_parser(sub):
     lo = sub.add_parser(
         "loihi",
         help="the thesis' delay network on the CPU reference and the Loihi emulator",
@@ -279,16 +259,20 @@ def build_parser():
         default=10,
         help="runs per row (each of the thesis' 10 inputs once; it ran 250)",
     )
-    lo.add_argument("--input-hz", type=positive_float, default=3.0)
-    lo.add_argument("--seed", type=int, default=0)
-    lo.add_argument("--neurons", type=positive_int, default=384)
-    lo.add_argument("--order", type=positive_int, default=3)
-    lo.add_argument("--theta", type=positive_float, default=0.1)
+    lo.add_argument(
+        "--input-hz", type=positive_float, default=3.0, help="white-noise cutoff (Hz)"
+    )
+    lo.add_argument("--seed", type=int, default=0, help="seeds the networks")
+    lo.add_argument("--neurons", type=positive_int, default=384, help="neurons in all")
+    lo.add_argument("--order", type=positive_int, default=3, help="delay order")
+    lo.add_argument(
+        "--theta", type=positive_float, default=0.1, help="delay length (s)"
+    )
     lo.add_argument("--duration", type=positive_float, default=2.0, help="s per trial")
     lo.add_argument(
         "--runs",
-        type=_name_list(LOIHI_RUNS),
-        default=list(DEFAULT_LOIHI_RUNS),
+        type=name_list(LOIHI_RUNS),
+        default=",".join(DEFAULT_LOIHI_RUNS),
         help="simulator:network pairs, comma-separated; networks: thesis (the "
         "thesis' network; its Loihi settings on nengo_loihi), loihi "
         "(LMUMemory(target='loihi') on nengo_loihi, the same network wired for "
@@ -297,38 +281,27 @@ def build_parser():
     )
     lo.add_argument(
         "--variants",
-        type=_name_list(("standard", "loihi", "chip", "weights")),
+        type=name_list(("standard", "loihi", "chip", "weights")),
+        default=argparse.SUPPRESS,
         help="earlier form of --runs: the standard memory on the reference and "
         "these networks on the emulator (comma-separated; chip is loihi)",
     )
-    return parser
+    return lo
+
+
+def scaling_config(args):
+    """The settings of the sweep that parsed ``nengo-lmu scaling`` arguments ask
+    for: the options given, then the preset's, then the default run's
+    (`nengo_lmu.analysis.defaults.scaling_run`)."""
+    given = {name: getattr(args, name) for name in args.given}
+    return scaling_run(vars(args).get("preset"), **given)
 
 
 def scaling(args):
     """``nengo-lmu scaling``: run (or resume) a sweep, fit, print and plot it."""
     from nengo_lmu import analysis  # pylint: disable=import-outside-toplevel
 
-    config = dict(DEFAULTS)
-    if args.preset:
-        config.update(PRESETS[args.preset])
-    for name in (
-        "experiment",
-        "orders",
-        "neurons",
-        "neuron_types",
-        "seeds",
-        "theta",
-        "duration",
-        "dt",
-    ):
-        value = getattr(args, name)
-        if value is not None:
-            config[name] = value
-    if config["experiment"] == "feedforward" and args.preset is None:
-        if args.duration is None:
-            config["duration"] = 0.1
-        if args.dt is None:
-            config["dt"] = 0.0001
+    config = scaling_config(args)
     runs = analysis.make_grid(simulator=args.simulator, **config)
     os.makedirs(args.out, exist_ok=True)
     csv_path = os.path.join(args.out, "scaling.csv")
@@ -343,7 +316,7 @@ def scaling(args):
         runs,
         csv_path,
         workers=args.workers,
-        scheduler=args.scheduler,
+        scheduler=vars(args).get("scheduler"),
         progress=not args.no_progress,
     )
     analysis.plot_scaling(rows, os.path.join(args.out, "scaling"))
@@ -413,9 +386,10 @@ def loihi(args):
     )
     t0 = time.perf_counter()
     runs = args.runs
-    if args.variants:
+    variants = vars(args).get("variants")
+    if variants:
         runs = ["nengo:standard"] + [
-            f"nengo_loihi:{'loihi' if v == 'chip' else v}" for v in args.variants
+            f"nengo_loihi:{'loihi' if v == 'chip' else v}" for v in variants
         ]
     rows = analysis.delay_protocol(
         simulators=runs,

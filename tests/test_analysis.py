@@ -380,3 +380,56 @@ def test_delayed_metric_known_scores():
     assert delayed_nrmse(delayed, u, theta, dt) < 1e-12
     assert delayed_nrmse(np.zeros_like(u), u, theta, dt) == pytest.approx(1.0)
     assert delayed_nrmse(1.1 * delayed, u, theta, dt) == pytest.approx(0.1)
+
+
+# -- the scaling defaults (nengo_lmu.analysis.defaults) and the command line ------
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        ([], {"experiment": "lmu", "duration": 2.0, "dt": 0.001, "seeds": 3}),
+        # the feed-forward experiment has its own timing ...
+        (["--experiment", "feedforward"], {"duration": 0.1, "dt": 0.0001}),
+        (["--experiment", "feedforward", "--dt", "0.001"], {"dt": 0.001}),
+        # ... and an option given equal to the default run's still counts as given
+        (["--experiment", "feedforward", "--duration", "2"], {"duration": 2.0}),
+        # a preset sets the options not given; the default run fills in the rest
+        (["--preset", "paper"], {"orders": [1], "seeds": 5, "theta": 0.5}),
+        (["--preset", "paper", "--seeds", "3"], {"seeds": 3, "dt": 0.0001}),
+        (["--preset", "memory", "--theta", "1"], {"theta": 1.0, "duration": 2.0}),
+        # the preset's timing stands, not the feed-forward experiment's
+        (["--preset", "memory", "--experiment", "feedforward"], {"duration": 2.0}),
+    ],
+)
+def test_scaling_options_presets_and_defaults(argv, expected):
+    from nengo_lmu.cli import build_parser, scaling_config
+
+    config = scaling_config(build_parser().parse_args(["scaling"] + argv))
+    assert {k: config[k] for k in expected} == expected
+
+
+def test_feedforward_timing_written_once():
+    """The feed-forward experiment's duration and time step are the table's in
+    every place that defaults them: the presets, the grid, the measurement."""
+    import inspect
+
+    from nengo_lmu.analysis import defaults
+
+    timing = defaults.FEEDFORWARD_TIMING
+    for name in ("paper", "thesis"):
+        assert {k: defaults.PRESETS[name][k] for k in timing} == timing
+    run = analysis.make_grid("feedforward", neurons=[10], seeds=1)[0]
+    assert {k: run[k] for k in timing} == timing
+    parameters = inspect.signature(analysis.measure_feedforward).parameters
+    assert {k: parameters[k].default for k in timing} == timing
+    assert defaults.scaling_run(experiment="feedforward")["dt"] == timing["dt"]
+
+
+def test_defaults_docstring_examples():
+    import doctest
+
+    from nengo_lmu.analysis import defaults
+
+    result = doctest.testmod(defaults)
+    assert result.attempted > 0 and result.failed == 0

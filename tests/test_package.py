@@ -1,9 +1,13 @@
 """Packaging promises: import cost, public names, console script."""
 
+import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import nengo_lmu
 
@@ -81,3 +85,140 @@ def test_classifiers_name_the_pythons_ci_tests():
     loop = re.search(r"for v in ([\d. ]+); do", (root / ".ci" / "run").read_text())
     tested = {"3.11"} | set(loop.group(1).split())
     assert claimed == tested, (claimed, tested)
+
+
+# Global state a library must leave alone on import (STYLE.md): Nengo's rc
+# settings, matplotlib's backend and the environment. MPLBACKEND=svg makes a
+# switch to Agg visible; TF_CPP_MIN_LOG_LEVEL is unset so a setdefault shows.
+GLOBAL_STATE = """
+import json, os, sys
+import matplotlib, nengo
+
+def state():
+    rc = {s: dict(nengo.rc.items(s)) for s in nengo.rc.sections()}
+    return {"rc": rc, "backend": matplotlib.get_backend(), "env": dict(os.environ)}
+"""
+
+
+def _run_python(code, **env):
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
+    ).stdout
+
+
+TASK_MODULES = ("psmnist", "mackey_glass", "capacity", "spiking_digits")
+
+
+def test_import_leaves_global_state_alone():
+    """Importing the analysis, the tasks (every task module) and the command line
+    changes neither nengo.rc, nor matplotlib's backend, nor os.environ."""
+    modules = ["nengo_lmu.analysis", "nengo_lmu.tasks", "nengo_lmu.cli"] + [
+        f"nengo_lmu.tasks.{name}" for name in TASK_MODULES
+    ]
+    code = GLOBAL_STATE + (
+        "before = state()\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print(json.dumps([before, state()]))"
+    )
+    before, after = json.loads(_run_python(code, MPLBACKEND="svg"))
+    assert before["backend"] == "svg"
+    assert after == before
+
+
+def test_library_calls_restore_global_state(tmp_path):
+    """A sweep run in this process (one tiny feed-forward run) turns Nengo's
+    decoder cache off only while it runs; the scaling figure is drawn without
+    switching matplotlib's backend."""
+    code = GLOBAL_STATE + (
+        "from nengo_lmu import analysis\n"
+        "before = state()\n"
+        "runs = analysis.make_grid('feedforward', neurons=[20], "
+        "neuron_types=['lif'], seeds=1, duration=0.01)\n"
+        f"rows = analysis.run_sweep(runs, {str(tmp_path / 'a.csv')!r}, "
+        "progress=False)\n"
+        f"analysis.plot_scaling(rows, {str(tmp_path / 'a')!r})\n"
+        "print(json.dumps([before, state()]))"
+    )
+    before, after = json.loads(_run_python(code, MPLBACKEND="svg"))
+    assert after == before
+    assert (tmp_path / "a.png").stat().st_size > 1000
+
+
+def test_tasks_do_not_import_the_command_line():
+    """The tasks take their argparse types from nengo_lmu._argtypes: importing
+    them and building their parsers leaves nengo_lmu.cli unimported."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {TASK_MODULES!r}:\n"
+        "    module = importlib.import_module('nengo_lmu.tasks.' + name)\n"
+        "    (getattr(module, 'build_parser', None) or module.make_parser)()\n"
+        "print('nengo_lmu.cli' in sys.modules)"
+    )
+    assert _run_python(code).split() == ["False"]
+
+
+def _options(help_text):
+    """``{option: its help, on one line}`` from an argparse help text."""
+    options, name = {}, None
+    for line in help_text.splitlines():
+        if line.startswith("  -"):
+            name = line.split()[0].rstrip(",")
+            options[name] = line
+        elif name and line.startswith("      "):
+            options[name] += " " + line.strip()
+        else:
+            name = None
+    return {k: " ".join(v.split()) for k, v in options.items()}
+
+
+# Options that default to nothing (no folder, no path, no early stopping): the
+# only ones whose help may say "(default: None)".
+NO_DEFAULT = {
+    "psmnist": {"--data-path", "--patience", "--out"},
+    "mackey_glass": {"--checkpoint-dir"},
+    "capacity": {"--out"},
+    "spiking_digits": {"--data-path"},
+}
+
+
+@pytest.mark.parametrize(
+    "argv", [["scaling"], ["export"], ["loihi"]] + [["train", t] for t in TASK_MODULES]
+)
+def test_help_shows_real_defaults(argv, capsys, monkeypatch):
+    """Every ``--help`` gives an option's default where it has one: none says
+    "(default: None)" but those that default to nothing."""
+    from nengo_lmu.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv + ["--help"])
+    assert exit_info.value.code == 0
+    options = _options(capsys.readouterr().out)
+    assert options
+    allowed = NO_DEFAULT.get(argv[-1], set())
+    shows_none = {k for k, v in options.items() if "(default: None)" in v}
+    assert shows_none <= allowed, shows_none - allowed
+
+
+def test_scaling_help_shows_the_default_run(capsys, monkeypatch):
+    """``nengo-lmu scaling --help`` shows the default run's settings (from
+    nengo_lmu.analysis.defaults) and the feed-forward experiment's own."""
+    from nengo_lmu.analysis.defaults import DEFAULT_RUN, FEEDFORWARD_TIMING
+    from nengo_lmu.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main(["scaling", "--help"])
+    options = _options(capsys.readouterr().out)
+    for name, value in DEFAULT_RUN.items():
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        option = "--" + name.replace("_", "-")
+        assert f"(default: {text})" in options[option], options[option]
+    assert f"is {FEEDFORWARD_TIMING['dt']:g}" in options["--dt"]
+    assert f"is {FEEDFORWARD_TIMING['duration']:g}" in options["--duration"]

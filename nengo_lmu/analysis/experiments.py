@@ -14,6 +14,11 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_positive
+from nengo_lmu.analysis.defaults import (
+    FEEDFORWARD_TIMING,
+    MEMORY_DT,
+    memory_measurement_duration,
+)
 from nengo_lmu.analysis.metrics import nrmse, rmse
 from nengo_lmu.networks import LMUMemory
 from nengo_lmu.systems import LegendreMemory, legendre_readout
@@ -48,7 +53,7 @@ def measure_memory(
     seed=0,
     duration=None,
     input_process=None,
-    dt=0.001,
+    dt=MEMORY_DT,
     probe_synapse=0.01,
     delay=1.0,
     simulator="nengo",
@@ -88,7 +93,7 @@ def measure_memory(
         ``t``, ``decoded``, ``exact``.
     """
     theta = check_positive(theta, "theta")
-    duration = max(10 * theta, 1.0) if duration is None else duration
+    duration = memory_measurement_duration(theta) if duration is None else duration
     duration = check_positive(duration, "duration")
     warmup = theta if warmup is None else warmup
     if not 0 <= warmup < duration:
@@ -198,8 +203,8 @@ def measure_feedforward(
     n_neurons,
     neuron_type=None,
     seed=0,
-    duration=0.1,
-    dt=0.0001,
+    duration=FEEDFORWARD_TIMING["duration"],
+    dt=FEEDFORWARD_TIMING["dt"],
     synapse=0.001,
     frequency=10.0,
     max_rates=None,

@@ -81,15 +81,18 @@ def plot_scaling(rows, path_stem):
     from it levels off. The feed-forward experiment plots RMSE with the paper's
     ``5 / sqrt(m)`` line instead.
 
+    The figure is drawn on its own Agg canvas: matplotlib's backend and pyplot's
+    figures are left as they were.
+
     Returns
     -------
     dict
         ``{panel title: [legend labels]}``, one entry per panel, left to right.
     """
-    import matplotlib  # pylint: disable=import-outside-toplevel
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     feedforward = all(r["experiment"] == "feedforward" for r in rows)
     metric = "rmse" if feedforward else "nrmse"
@@ -97,7 +100,6 @@ def plot_scaling(rows, path_stem):
     for r in rows:  # one panel per simulator too
         if r.get("simulator", "nengo") != "nengo":
             r["neuron_type"] = f"{r['neuron_type']}@{r['simulator']}"
-    orders = sorted({r["order"] for r in rows})
     base = list(NEURON_TYPES)
     names = sorted(
         {r["neuron_type"] for r in rows},
@@ -106,54 +108,28 @@ def plot_scaling(rows, path_stem):
             n,
         ),
     )
-    all_m = np.array(sorted({r["n_neurons"] for r in rows}), dtype=float)
     scaling = [r for r in rows if r["neuron_type"].split("@")[0] in ("poisson", "if")]
     guide_c = float(
         np.median(
             [r[metric] * np.sqrt(r["n_neurons"]) / r["order"] for r in scaling or rows]
         )
     )
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-
-    fig, axes = plt.subplots(
-        1,
-        len(names),
-        figsize=(1.0 + 3.6 * len(names), 4.2),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig = Figure(figsize=(1.0 + 3.6 * len(names), 4.2))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(names), sharex=True, sharey=True, squeeze=False)
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     labels = {}
     for ax, name in zip(axes[0], names):
-        for j, order in enumerate(orders):
-            rs = [r for r in rows if r["neuron_type"] == name and r["order"] == order]
-            if not rs:
-                continue
-            color = colors[j % len(colors)]
-            ms = np.array(sorted({r["n_neurons"] for r in rs}), dtype=float)
-            stats = np.array(
-                [
-                    bootstrap_interval([r[metric] for r in rs if r["n_neurons"] == m])
-                    for m in ms
-                ]
-            )
-            slope, _, _ = fit_scaling(
-                [r["n_neurons"] for r in rs], [r[metric] for r in rs]
-            )
-            label = f"d = {order}: slope {slope:.2f}"
-            ax.fill_between(ms, stats[:, 1], stats[:, 2], color=color, alpha=0.25, lw=0)
-            ax.loglog(ms, stats[:, 0], marker="o", ms=4, color=color, label=label)
-            if not feedforward:
-                ax.loglog(all_m, guide_c * order / np.sqrt(all_m), ":", color=color)
-            labels.setdefault(name, []).append(label)
-        if feedforward:
-            # the reference line of Voelker et al. 2019's spiking figure
-            ax.loglog(all_m, 5 / np.sqrt(all_m), "k:", lw=1)
-            labels.setdefault(name, []).append("5/sqrt(m) (paper)")
+        labels[name] = _scaling_panel(
+            ax,
+            [r for r in rows if r["neuron_type"] == name],
+            metric,
+            colors,
+            None if feedforward else guide_c,
+            np.array(sorted({r["n_neurons"] for r in rows}), dtype=float),
+            sorted({r["order"] for r in rows}),
+        )
         ax.set_title(_panel_title(name))
-        ax.set_xlabel("neurons m")
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
     axes[0, 0].set_ylabel(
         "RMSE of the decoded value" if feedforward else "NRMSE of the decoded memory"
     )
@@ -170,5 +146,37 @@ def plot_scaling(rows, path_stem):
     )
     fig.tight_layout()
     fig.savefig(f"{path_stem}.png", dpi=120)
-    plt.close(fig)
-    return {_panel_title(name): labels.get(name, []) for name in names}
+    return {_panel_title(name): labels[name] for name in names}
+
+
+def _scaling_panel(ax, rows, metric, colors, guide_c, all_m, orders):
+    """One panel of `plot_scaling`: a curve, band and guide per order (the paper's
+    5 / sqrt(m) line when ``guide_c`` is None); returns the legend labels."""
+    labels = []
+    for j, order in enumerate(orders):
+        rs = [r for r in rows if r["order"] == order]
+        if not rs:
+            continue
+        color = colors[j % len(colors)]
+        ms = np.array(sorted({r["n_neurons"] for r in rs}), dtype=float)
+        stats = np.array(
+            [
+                bootstrap_interval([r[metric] for r in rs if r["n_neurons"] == m])
+                for m in ms
+            ]
+        )
+        slope, _, _ = fit_scaling([r["n_neurons"] for r in rs], [r[metric] for r in rs])
+        label = f"d = {order}: slope {slope:.2f}"
+        ax.fill_between(ms, stats[:, 1], stats[:, 2], color=color, alpha=0.25, lw=0)
+        ax.loglog(ms, stats[:, 0], marker="o", ms=4, color=color, label=label)
+        if guide_c is not None:
+            ax.loglog(all_m, guide_c * order / np.sqrt(all_m), ":", color=color)
+        labels.append(label)
+    if guide_c is None:
+        # the reference line of Voelker et al. 2019's spiking figure
+        ax.loglog(all_m, 5 / np.sqrt(all_m), "k:", lw=1)
+        labels.append("5/sqrt(m) (paper)")
+    ax.set_xlabel("neurons m")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return labels

@@ -1,6 +1,7 @@
 """Sweeps: one CSV row per run, appended as each finishes, resumable."""
 
 import concurrent.futures
+import contextlib
 import csv
 import io
 import multiprocessing
@@ -9,6 +10,11 @@ import os
 import nengo
 
 from nengo_lmu._validation import check_choice
+from nengo_lmu.analysis.defaults import (
+    FEEDFORWARD_TIMING,
+    MEMORY_DT,
+    memory_sweep_duration,
+)
 from nengo_lmu.analysis.experiments import (
     EXPERIMENTS,
     NEURON_TYPES,
@@ -49,11 +55,11 @@ def make_grid(
         check_choice(name, tuple(NEURON_TYPES), "neuron_types")
     if experiment == "feedforward":
         orders = (1,)
-        duration = 0.1 if duration is None else duration
-        dt = 0.0001 if dt is None else dt
+        duration = FEEDFORWARD_TIMING["duration"] if duration is None else duration
+        dt = FEEDFORWARD_TIMING["dt"] if dt is None else dt
     else:
-        duration = max(4 * theta, 2.0) if duration is None else duration
-        dt = 0.001 if dt is None else dt
+        duration = memory_sweep_duration(theta) if duration is None else duration
+        dt = MEMORY_DT if dt is None else dt
     runs = [
         {
             "experiment": experiment,
@@ -74,11 +80,28 @@ def make_grid(
     return runs
 
 
+@contextlib.contextmanager
+def decoder_cache_disabled():
+    """Turn off Nengo's on-disk decoder cache (``nengo.rc``) inside the block and
+    restore the setting afterwards."""
+    old = nengo.rc.get("decoder_cache", "enabled")
+    nengo.rc.set("decoder_cache", "enabled", "False")
+    try:
+        yield
+    finally:
+        nengo.rc.set("decoder_cache", "enabled", old)
+
+
 def run_one(run):
     """Execute one run (a dict of KEY_COLUMNS); return the full CSV row."""
     # Runs solve each decoder once; the on-disk decoder cache would only add
     # lock contention between parallel workers.
-    nengo.rc["decoder_cache"]["enabled"] = "False"
+    with decoder_cache_disabled():
+        return _measure(run)
+
+
+def _measure(run):
+    """`run_one`'s measurement, one of `EXPERIMENTS`."""
     neuron_type = make_neuron_type(run["neuron_type"])
     if run["experiment"] == "feedforward":
         result = measure_feedforward(

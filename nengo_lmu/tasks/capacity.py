@@ -51,6 +51,7 @@ import time
 
 import numpy as np
 
+from nengo_lmu._argtypes import positive_float, positive_int
 from nengo_lmu.analysis import nrmse
 from nengo_lmu.systems import (
     discretize,
@@ -223,8 +224,7 @@ def lstm_capacity(
     The loss (mean squared error) and the score leave out the first ``warmup``
     windows, as for the LMU. Returns one NRMSE per delay.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     tf.random.set_seed(seed)
     u_train = make_sequences(n_train, length, duration, cutoff, rng, period)
@@ -270,19 +270,18 @@ def parse_lengths(text):
 
 def make_parser():
     """The task's argument parser."""
-    from nengo_lmu.cli import positive_float, positive_int
-
     parser = argparse.ArgumentParser(
         description=(
             "Capacity of the untrained LMU memory (order 100, least-squares readout "
             "of 5 delays of 10 Hz noise) against window length T in steps, with an "
             "LSTM beside it (Voelker et al. 2019)."
-        )
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--lengths",
         type=parse_lengths,
-        default=[100, 1000, 10000, 100000],
+        default="100,1000,10000,100000",
         help="window lengths T in steps (theta = 1 s at T steps/s)",
     )
     parser.add_argument(
@@ -329,28 +328,51 @@ def make_parser():
         "windows (long, so that it holds many more "
         "frequencies below the cutoff than the memory order)",
     )
+    _add_lstm_options(parser)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds the noise and the LSTM"
+    )
+    parser.add_argument("--out", help="write the results to this CSV file")
+    parser.add_argument("--quiet", action="store_true", help="print nothing")
+    return parser
+
+
+def _add_lstm_options(parser):
+    """The options of the LSTM run beside the memory."""
     parser.add_argument(
         "--lstm-lengths",
         type=parse_lengths,
-        default=[100, 1000],
+        default="100,1000",
         help="lengths at which to train an LSTM",
     )
     parser.add_argument("--no-lstm", action="store_true", help="skip the LSTM")
-    parser.add_argument("--lstm-units", type=positive_int, default=50)
-    parser.add_argument("--lstm-epochs", type=positive_int, default=20)
-    parser.add_argument("--lstm-train-sequences", type=positive_int, default=64)
-    parser.add_argument("--lstm-test-sequences", type=positive_int, default=16)
+    parser.add_argument(
+        "--lstm-units", type=positive_int, default=50, help="LSTM units"
+    )
+    parser.add_argument(
+        "--lstm-epochs", type=positive_int, default=20, help="training epochs"
+    )
+    parser.add_argument(
+        "--lstm-train-sequences",
+        type=positive_int,
+        default=64,
+        help="sequences the LSTM trains on",
+    )
+    parser.add_argument(
+        "--lstm-test-sequences",
+        type=positive_int,
+        default=16,
+        help="sequences the LSTM is scored on",
+    )
     parser.add_argument(
         "--lstm-duration",
         type=positive_float,
         default=2.5,
         help="length of each LSTM sequence, in windows",
     )
-    parser.add_argument("--lstm-batch-size", type=positive_int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="write the results to this CSV file")
-    parser.add_argument("--quiet", action="store_true", help="print nothing")
-    return parser
+    parser.add_argument(
+        "--lstm-batch-size", type=positive_int, default=8, help="LSTM batch size"
+    )
 
 
 def format_table(rows):
@@ -373,6 +395,7 @@ def main(argv=None):
     ``lmu_legendre_nrmse`` (fixed Legendre readout), ``lstm_nrmse`` (None where
     no LSTM was trained), ``lmu_s`` and ``lstm_s`` (seconds for that length).
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
     args = make_parser().parse_args(argv)
     say = (lambda *a: None) if args.quiet else print
     if args.duration <= args.warmup + 1.0 / args.samples_per_window:

@@ -60,6 +60,14 @@ import time
 
 import numpy as np
 
+from nengo_lmu._argtypes import int_at_least
+from nengo_lmu.tasks.training import (
+    load_checkpoint,
+    restore_training_arrays,
+    save_checkpoint,
+    training_arrays,
+)
+
 TAU = 17  # delay of the Mackey-Glass system [1]
 HORIZON = 15  # steps predicted ahead [1]
 # The paper's test NRMSE (%) after the target fix, 500 epochs [1].
@@ -213,7 +221,6 @@ def build_model(
     seed=0,
 ):
     """One of the models (uncompiled), about 18k parameters each."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)  # Python, numpy and TensorFlow
@@ -250,15 +257,15 @@ def count_parameters(model):
 
 
 def make_parser():
-    """The task's argument parser."""
-    from nengo_lmu.cli import int_at_least  # pylint: disable=import-outside-toplevel
-
+    """The task's argument parser (``--learning-rate`` is absent from the parsed
+    arguments unless given: `main` parses into a namespace where it is None)."""
     parser = argparse.ArgumentParser(
         description=(
             "Mackey-Glass (tau 17, 15 steps ahead): LMU, LSTM, hybrid and parallel "
             "LMU models of about 18k parameters (Voelker et al. 2019). Default 5 "
             "epochs: a quick run, not comparable with the paper's 500."
-        )
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--models",
@@ -292,11 +299,32 @@ def make_parser():
         default=0,
         help="steps at the start of each chunk left out of the loss",
     )
-    parser.add_argument("--batch-size", type=int_at_least(1), default=16)
+    parser.add_argument(
+        "--batch-size", type=int_at_least(1), default=16, help="series per batch"
+    )
+    _add_model_options(parser)
+    parser.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="write a checkpoint every epoch here; resume from it",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the data, the weights and the shuffling",
+    )
+    parser.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity")
+    parser.add_argument("--quiet", action="store_true", help="print nothing")
+    return parser
+
+
+def _add_model_options(parser):
+    """The options of the models' training and memories."""
     parser.add_argument(
         "--learning-rate",
         type=float,
-        default=None,
+        default=argparse.SUPPRESS,
         help="Adam learning rate (default: per model, "
         + ", ".join(f"{k} {v:g}" for k, v in LEARNING_RATES.items())
         + ")",
@@ -325,15 +353,6 @@ def make_parser():
         default=float(TAU),
         help="window of the lmu-parallel layers, in steps",
     )
-    parser.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        help="write a checkpoint every epoch here; resume from it",
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity")
-    parser.add_argument("--quiet", action="store_true", help="print nothing")
-    return parser
 
 
 def train(model, data, args, learning_rate, folder=None, say=print):
@@ -346,13 +365,6 @@ def train(model, data, args, learning_rate, folder=None, say=print):
     run continues exactly as an uninterrupted one would (a test checks it).
     """
     import tensorflow as tf
-
-    from nengo_lmu.tasks import (
-        load_checkpoint,
-        restore_training_arrays,
-        save_checkpoint,
-        training_arrays,
-    )
 
     optimizer = tf.keras.optimizers.Adam(learning_rate)
     model.compile(optimizer=optimizer, loss="mse")
@@ -396,13 +408,15 @@ def main(argv=None):
     ``val_nrmse`` (fractions),
     ``paper_nrmse`` (percent, 500 epochs), ``train_s`` and ``epochs``.
     """
-    args = make_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    args = make_parser().parse_args(
+        argv, namespace=argparse.Namespace(learning_rate=None)
+    )
     say = (lambda *a: None) if args.quiet else print
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
     bad = [k for k in kinds if k not in MODELS]
     if bad:
         raise SystemExit(f"--models: unknown {bad}; choose from {MODELS}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     t0 = time.perf_counter()
     data = make_data(args.series, args.steps, seed=args.seed)

@@ -36,7 +36,19 @@ import time
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from nengo_lmu._argtypes import int_at_least, positive_float
+from nengo_lmu.tasks.data import (
+    DATASETS,
+    load_dataset,
+    permuted_sequences,
+    stratified_split,
+)
+from nengo_lmu.tasks.training import (
+    Trainer,
+    epoch_order,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 # Seeds the one fixed pixel permutation of every psMNIST run here (the paper fixes
 # one permutation for all images too; this seed is the task's choice, kept since
@@ -45,10 +57,9 @@ PERMUTATION_SEED = 92
 
 
 def build_parser():
-    """The task's argument parser."""
-    from nengo_lmu.cli import int_at_least, positive_float
-    from nengo_lmu.tasks import DATASETS
-
+    """The task's argument parser (``--theta`` and ``--max-train`` are absent
+    from the parsed arguments unless given: `main` parses into a namespace where
+    they are None)."""
     p = argparse.ArgumentParser(
         prog="psmnist",
         description=__doc__.split("\n")[0],
@@ -70,7 +81,8 @@ def build_parser():
     p.add_argument(
         "--theta",
         type=positive_float,
-        help="window in steps (default: sequence length)",
+        default=argparse.SUPPRESS,
+        help="window in steps (default: the sequence length)",
     )
     p.add_argument("--learning-rate", type=positive_float, default=0.001)
     p.add_argument(
@@ -85,7 +97,10 @@ def build_parser():
     )
     p.add_argument("--permutation-seed", type=int, default=PERMUTATION_SEED)
     p.add_argument(
-        "--max-train", type=int_at_least(1), help="use only this many training images"
+        "--max-train",
+        type=int_at_least(1),
+        default=argparse.SUPPRESS,
+        help="use only this many training images (default: all)",
     )
     p.add_argument(
         "--validation",
@@ -113,12 +128,10 @@ def build_parser():
 def sequences(images, unpermuted=False, permutation_seed=PERMUTATION_SEED):
     """Pixel sequences ``(n, pixels, 1)`` in [0, 1]: permuted by the fixed
     permutation of ``permutation_seed``, or in row-major order (``unpermuted``)."""
-    from nengo_lmu import tasks
-
     if unpermuted:
         images = np.asarray(images, dtype=np.float32)
         return images.reshape(len(images), int(np.prod(images.shape[1:])), 1) / 255.0
-    return tasks.permuted_sequences(images, permutation_seed)
+    return permuted_sequences(images, permutation_seed)
 
 
 def keras_lmu_classifier(n_steps, units, order, theta, learning_rate, seed=0):
@@ -152,9 +165,7 @@ def keras_lmu_classifier(n_steps, units, order, theta, learning_rate, seed=0):
 def fit_keras_epoch(model, x, y, batch_size, seed, epoch):
     """One epoch of ``model`` on the batches `nengo_lmu.tasks.Trainer` uses for the
     same seed and epoch (`nengo_lmu.tasks.epoch_order`, whole batches only)."""
-    from nengo_lmu import tasks
-
-    order = tasks.epoch_order(len(x), seed, epoch)
+    order = epoch_order(len(x), seed, epoch)
     n = len(x) - len(x) % batch_size
     history = model.fit(
         x[order][:n],
@@ -186,12 +197,10 @@ def keras_lmu_accuracy(x_train, y_train, x_test, y_test, args, theta):
 def load(args):
     """``(x_train, y_train), (x_validation, y_validation), (x_test, y_test)`` as
     sequences, for the parsed arguments (the validation set may be empty)."""
-    from nengo_lmu import tasks
-
-    (x_train, y_train), (x_test, y_test) = tasks.load_dataset(
+    (x_train, y_train), (x_test, y_test) = load_dataset(
         args.dataset, args.data_path, seed=args.split_seed
     )
-    if args.max_train:
+    if getattr(args, "max_train", None):
         x_train, y_train = x_train[: args.max_train], y_train[: args.max_train]
     x_val, y_val = x_train[:0], y_train[:0]
     if args.validation:
@@ -200,7 +209,7 @@ def load(args):
                 f"--validation must be below the number of training images "
                 f"({len(x_train)}); got {args.validation}"
             )
-        keep, held = tasks.stratified_split(
+        keep, held = stratified_split(
             y_train, (len(x_train) - args.validation, args.validation), args.split_seed
         )
         x_train, y_train, x_val, y_val = (
@@ -217,12 +226,13 @@ def load(args):
 
 def main(argv=None):
     """Train and test on the chosen data set; returns the results as a dict."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        argv, namespace=argparse.Namespace(theta=None, max_train=None)
+    )
     if args.patience and not args.validation:
         parser.error("--patience needs a validation set (--validation N)")
-    from nengo_lmu import tasks
-
     try:
         (x_train, y_train), (x_val, y_val), (x_test, y_test) = load(args)
     except (FileNotFoundError, ImportError) as e:
@@ -238,7 +248,7 @@ def main(argv=None):
         f"{n_steps} steps; units {args.units}, order {args.order}, theta {theta:g}",
         flush=True,
     )
-    trainer = tasks.Trainer(
+    trainer = Trainer(
         n_steps,
         args.units,
         args.order,
@@ -252,41 +262,7 @@ def main(argv=None):
     if trainer.state["epochs_done"]:
         print(f"resuming after epoch {trainer.state['epochs_done']} from {args.out}")
     t0 = time.perf_counter()
-    best = trainer.state.get("best")  # (validation accuracy, epoch), early stopping
-    best_weights = None
-    if best and args.out and os.path.isdir(os.path.join(args.out, "best")):
-        best_weights = tasks.load_checkpoint(os.path.join(args.out, "best"))[0]
-    while trainer.state["epochs_done"] < args.epochs:
-        if (
-            args.patience
-            and best
-            and trainer.state["epochs_done"] - best[1] >= args.patience
-        ):
-            print(f"early stop: no better validation accuracy since epoch {best[1]}")
-            break
-        trainer.fit(x_train, y_train, trainer.state["epochs_done"] + 1)
-        h = trainer.state["history"][-1]
-        if args.validation:
-            h["val_accuracy"] = trainer.accuracy(x_val, y_val)
-            epoch = trainer.state["epochs_done"]
-            if best is None or h["val_accuracy"] > best[0]:
-                best = [h["val_accuracy"], epoch]
-                best_weights = trainer.sim.keras_model.get_weights()
-                if args.out:
-                    tasks.save_checkpoint(
-                        os.path.join(args.out, "best"), best_weights, {"best": best}
-                    )
-            trainer.state["best"] = best
-            if args.out:
-                trainer.save(args.out)
-        print(
-            f"epoch {trainer.state['epochs_done']}: "
-            + ", ".join(f"{k} {v:.4f}" for k, v in h.items()),
-            flush=True,
-        )
-    if args.patience and best_weights is not None:
-        trainer.sim.keras_model.set_weights(best_weights)
-        print(f"testing the weights of epoch {best[1]} (best validation accuracy)")
+    best = train(trainer, args, (x_train, y_train), (x_val, y_val))
     accuracy = trainer.accuracy(x_test, y_test)
     print(f"test accuracy {100 * accuracy:.2f} % ({time.perf_counter() - t0:.0f} s)")
     trainer.close()
@@ -304,6 +280,50 @@ def main(argv=None):
             f"({time.perf_counter() - t0:.0f} s)"
         )
     return result
+
+
+def train(trainer, args, training, validation):
+    """Train for ``args.epochs`` epochs in all, one at a time, with the validation
+    accuracy after each and early stopping (``args.patience``); the best epoch's
+    weights are loaded for testing when stopping early. Returns ``[validation
+    accuracy, epoch]`` of the best epoch (None without a validation set)."""
+    (x_train, y_train), (x_val, y_val) = training, validation
+    best = trainer.state.get("best")  # (validation accuracy, epoch), early stopping
+    best_weights = None
+    if best and args.out and os.path.isdir(os.path.join(args.out, "best")):
+        best_weights = load_checkpoint(os.path.join(args.out, "best"))[0]
+    while trainer.state["epochs_done"] < args.epochs:
+        if (
+            args.patience
+            and best
+            and trainer.state["epochs_done"] - best[1] >= args.patience
+        ):
+            print(f"early stop: no better validation accuracy since epoch {best[1]}")
+            break
+        trainer.fit(x_train, y_train, trainer.state["epochs_done"] + 1)
+        h = trainer.state["history"][-1]
+        if args.validation:
+            h["val_accuracy"] = trainer.accuracy(x_val, y_val)
+            epoch = trainer.state["epochs_done"]
+            if best is None or h["val_accuracy"] > best[0]:
+                best = [h["val_accuracy"], epoch]
+                best_weights = trainer.sim.keras_model.get_weights()
+                if args.out:
+                    save_checkpoint(
+                        os.path.join(args.out, "best"), best_weights, {"best": best}
+                    )
+            trainer.state["best"] = best
+            if args.out:
+                trainer.save(args.out)
+        print(
+            f"epoch {trainer.state['epochs_done']}: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in h.items()),
+            flush=True,
+        )
+    if args.patience and best_weights is not None:
+        trainer.sim.keras_model.set_weights(best_weights)
+        print(f"testing the weights of epoch {best[1]} (best validation accuracy)")
+    return best
 
 
 if __name__ == "__main__":

@@ -21,14 +21,19 @@ import argparse
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from nengo_lmu._argtypes import int_at_least, int_list, positive_float
+from nengo_lmu.tasks.data import load_dataset, permuted_sequences
+from nengo_lmu.tasks.spiking import spiking_accuracy, spiking_classifier
+from nengo_lmu.tasks.training import Trainer
 
 
-def main(argv=None):
-    """Train, convert to spiking and test; returns the accuracies as a dict."""
-    from nengo_lmu.cli import int_at_least, int_list, positive_float
-
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def build_parser():
+    """The task's argument parser (``--max-train`` is absent from the parsed
+    arguments unless given: `main` parses into a namespace where it is None)."""
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument(
         "--dataset",
         choices=["digits", "fashion", "mnist"],
@@ -39,20 +44,25 @@ def main(argv=None):
     p.add_argument(
         "--max-train",
         type=int_at_least(50),
-        default=None,
-        help="train on the first N training images only",
+        default=argparse.SUPPRESS,
+        help="train on the first N training images only (default: all)",
     )
-    p.add_argument("--epochs", type=int_at_least(1), default=5)
-    p.add_argument("--units", type=int_at_least(1), default=64)
-    p.add_argument("--order", type=int_at_least(1), default=32)
-    p.add_argument("--learning-rate", type=positive_float, default=0.003)
+    p.add_argument("--epochs", type=int_at_least(1), default=5, help="training epochs")
+    p.add_argument("--units", type=int_at_least(1), default=64, help="hidden units")
+    p.add_argument("--order", type=int_at_least(1), default=32, help="memory order")
+    p.add_argument("--learning-rate", type=positive_float, default=0.003, help="Adam's")
     p.add_argument(
         "--holds",
         type=int_list,
-        default=[10, 30],
+        default="10,30",
         help="simulator steps per pixel, comma-separated",
     )
-    p.add_argument("--rate-scale", type=positive_float, default=100.0)
+    p.add_argument(
+        "--rate-scale",
+        type=positive_float,
+        default=100.0,
+        help="ReLU currents and rates multiplied by this, amplitude divided",
+    )
     p.add_argument(
         "--hidden-to-hidden",
         action=argparse.BooleanOptionalAction,
@@ -86,20 +96,21 @@ def main(argv=None):
         help="nengo_loihi's emulator with Loihi's discretized weights "
         "and states (sim) or in floating point (simreal)",
     )
-    args = p.parse_args(argv)
+    return p
 
-    from nengo_lmu import tasks
 
-    (x_train, y_train), (x_test, y_test) = tasks.load_dataset(
-        args.dataset, args.data_path
-    )
-    x_train = tasks.permuted_sequences(x_train[: args.max_train])
+def main(argv=None):
+    """Train, convert to spiking and test; returns the accuracies as a dict."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    args = build_parser().parse_args(argv, namespace=argparse.Namespace(max_train=None))
+    (x_train, y_train), (x_test, y_test) = load_dataset(args.dataset, args.data_path)
+    x_train = permuted_sequences(x_train[: args.max_train])
     y_train = y_train[: args.max_train]
-    x_test = tasks.permuted_sequences(x_test)[: args.test]
+    x_test = permuted_sequences(x_test)[: args.test]
     y_test = y_test[: args.test]
     n_steps = x_train.shape[1]
     t0 = time.perf_counter()
-    trainer = tasks.Trainer(
+    trainer = Trainer(
         n_steps,
         args.units,
         args.order,
@@ -115,7 +126,7 @@ def main(argv=None):
     weights = trainer.trained_weights()
     trainer.close()
     results = {"rate (NengoDL)": rate_dl}
-    net, _, probe = tasks.spiking_classifier(
+    net, _, probe = spiking_classifier(
         weights,
         args.order,
         float(n_steps),
@@ -123,11 +134,11 @@ def main(argv=None):
         steps_per_sample=1,
         spiking=False,
     )
-    results["rate rebuilt in Nengo"] = tasks.spiking_accuracy(
+    results["rate rebuilt in Nengo"] = spiking_accuracy(
         net, probe, x_test[:n], y_test[:n]
     )
     for hold in args.holds:
-        net, _, probe = tasks.spiking_classifier(
+        net, _, probe = spiking_classifier(
             weights,
             args.order,
             float(n_steps),
@@ -135,39 +146,12 @@ def main(argv=None):
             steps_per_sample=hold,
             rate_scale=args.rate_scale,
         )
-        results[f"spiking, {hold} steps per pixel"] = tasks.spiking_accuracy(
+        results[f"spiking, {hold} steps per pixel"] = spiking_accuracy(
             net, probe, x_test[:n], y_test[:n]
         )
     if args.loihi_test:
-        import nengo_loihi
-
-        from nengo_lmu.loihi import loihi_model
-
-        def loihi_simulator(network, **kwargs):
-            model = loihi_model(decode_tau=args.loihi_decode_tau)
-            return nengo_loihi.Simulator(
-                network, model=model, target=args.loihi_target, **kwargs
-            )
-
-        hold = max(args.holds)
-        k = min(args.loihi_test, n)
-        # host-to-chip values must lie in [-1, 1]: scale them on training data
-        net, _, probe = tasks.spiking_classifier(
-            weights,
-            args.order,
-            float(n_steps),
-            n_steps,
-            steps_per_sample=hold,
-            rate_scale=args.rate_scale,
-            calibration=x_train[:100],
-        )
-        results[f"Loihi emulator, {hold} steps per pixel ({k} images)"] = (
-            tasks.spiking_accuracy(
-                net, probe, x_test[:k], y_test[:k], simulator=loihi_simulator
-            )
-        )
-        results[f"spiking (Nengo), same {k} images"] = tasks.spiking_accuracy(
-            net, probe, x_test[:k], y_test[:k]
+        results.update(
+            loihi_accuracies(args, weights, n_steps, x_train, x_test[:n], y_test[:n])
         )
     print(
         f"{args.dataset}, {len(x_train)} training and {n} test images, "
@@ -178,6 +162,42 @@ def main(argv=None):
     for name, value in results.items():
         print(f"  {name:<34}{100 * value:6.1f} %")
     return results
+
+
+def loihi_accuracies(args, weights, n_steps, x_train, x_test, y_test):
+    """Accuracy on the first ``args.loihi_test`` test images on the nengo_loihi
+    emulator and, for the same images and network, in Nengo (at the largest
+    ``args.holds``)."""
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.loihi import loihi_model  # pylint: disable=C0415
+
+    def loihi_simulator(network, **kwargs):
+        model = loihi_model(decode_tau=args.loihi_decode_tau)
+        return nengo_loihi.Simulator(
+            network, model=model, target=args.loihi_target, **kwargs
+        )
+
+    hold = max(args.holds)
+    k = min(args.loihi_test, len(x_test))
+    # host-to-chip values must lie in [-1, 1]: scale them on training data
+    net, _, probe = spiking_classifier(
+        weights,
+        args.order,
+        float(n_steps),
+        n_steps,
+        steps_per_sample=hold,
+        rate_scale=args.rate_scale,
+        calibration=x_train[:100],
+    )
+    return {
+        f"Loihi emulator, {hold} steps per pixel ({k} images)": spiking_accuracy(
+            net, probe, x_test[:k], y_test[:k], simulator=loihi_simulator
+        ),
+        f"spiking (Nengo), same {k} images": spiking_accuracy(
+            net, probe, x_test[:k], y_test[:k]
+        ),
+    }
 
 
 if __name__ == "__main__":
