@@ -15,6 +15,7 @@ from nengo_lmu._argtypes import (  # noqa: F401
     positive_float,
     positive_int,
 )
+from nengo_lmu._io import ResultFileError
 from nengo_lmu.analysis.defaults import (  # noqa: F401
     DEFAULT_RUN,
     FEEDFORWARD_TIMING,
@@ -466,7 +467,11 @@ def main(argv=None):
             f"{1 / args.input_hz:g} s; got {args.duration:g}"
         )
     if args.command == "scaling":
-        return scaling(args)
+        try:
+            return scaling(args)
+        except ResultFileError as e:  # a results file we must not overwrite
+            print(f"nengo-lmu scaling: error: {e}", file=sys.stderr)
+            return 2
     if args.command == "export":
         return export(args)
     if args.command == "loihi":

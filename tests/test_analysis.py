@@ -112,6 +112,27 @@ def test_sweep_resumes_and_is_deterministic(tmp_path):
     assert fresh["nrmse"] == pytest.approx(stored["nrmse"], rel=1e-12)
 
 
+def test_sweep_resumes_after_a_torn_row(tmp_path):
+    """The CLI's resume with a half-written last line (``1,200,poi``, a power cut
+    mid-write): the torn row is dropped with a warning naming the file and line,
+    and its run is redone; the other rows are kept."""
+    runs = small_grid()[:2]
+    path = str(tmp_path / "scaling.csv")
+    analysis.run_sweep(runs[:1], path, progress=False)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("lmu,2,200,poi")
+    with pytest.warns(UserWarning, match=r"scaling\.csv: line 3 is a torn write"):
+        rows = analysis.run_sweep(runs, path, progress=False)
+    assert len(rows) == 2
+    stored = analysis.read_results(path)
+    assert len(stored) == 2 and all(np.isfinite(r["nrmse"]) for r in stored)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("lmu,2,garbage\n")
+    analysis.sweeps.append_row(path, stored[0])
+    with pytest.raises(ValueError, match=r"scaling\.csv: line 4 is not a complete"):
+        analysis.run_sweep(runs, path, progress=False)
+
+
 def assert_same_results(a, b):
     """Same runs, same numbers: equal to round-off (a worker's BLAS may use another
     number of threads, so sums can be ordered differently: 1e-15 relative seen)."""

@@ -2,13 +2,11 @@
 
 import concurrent.futures
 import contextlib
-import csv
-import io
 import multiprocessing
-import os
 
 import nengo
 
+from nengo_lmu._io import append_csv_row, read_csv_rows
 from nengo_lmu._validation import check_choice
 from nengo_lmu.analysis.defaults import (
     FEEDFORWARD_TIMING,
@@ -144,41 +142,32 @@ def _normalize(column, value):
     return str(value)
 
 
+def _as_int(value):
+    return int(float(value))
+
+
+CONVERTERS = dict(
+    {k: _as_int for k in ("order", "n_neurons", "seed")},
+    **{k: float for k in ("theta", "duration", "dt") + RESULT_COLUMNS[:-1]},
+)
+
+
 def read_results(path):
-    """Rows of a results CSV (numbers converted), or [] if it does not exist."""
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    out = []
-    for row in rows:
-        conv = {}
-        for k, v in row.items():
-            if k in ("order", "n_neurons", "seed"):
-                conv[k] = int(float(v))
-            elif k in ("theta", "duration", "dt") + RESULT_COLUMNS[:-1]:
-                conv[k] = float(v)
-            else:
-                conv[k] = v
-        out.append(conv)
-    return out
+    """Rows of a results CSV (numbers converted), or [] if it does not exist.
+
+    A torn last line (a run killed mid-write) is dropped with a warning naming
+    the file and line, and cut off the file, so that its run is redone; a file
+    with another header, or a bad line before the last, raises
+    `nengo_lmu._io.ResultFileError` naming the file and line
+    (`nengo_lmu._io.read_csv_rows`).
+    """
+    return read_csv_rows(path, COLUMNS, CONVERTERS)
 
 
 def append_row(path, row):
     """Append one row to a CSV in a single write (with a header if new), fsynced,
     so an interrupted sweep never leaves a partial line."""
-    new = not os.path.exists(path) or os.path.getsize(path) == 0
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    if new:
-        writer.writeheader()
-    writer.writerow({k: row[k] for k in COLUMNS})
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, buf.getvalue().encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_csv_row(path, COLUMNS, row)
 
 
 def run_sweep(runs, csv_path, workers=1, scheduler=None, progress=True):
