@@ -372,7 +372,7 @@ def train(model, data, args, learning_rate, folder=None, say=print):
     found = load_checkpoint(folder) if folder else None
     if found is not None:
         arrays, state = found
-        restore_training_arrays(model, optimizer, arrays)
+        restore_training_arrays(model, optimizer, arrays, folder)
         say(f"  resumed from {folder} after {state['epochs_done']} epochs")
     x, y, weights = chunks(*data["train"], args.chunk, args.warm_up)
     while state["epochs_done"] < args.epochs:

@@ -3,36 +3,108 @@
 Importing this module imports neither TensorFlow nor NengoDL; `Trainer` does.
 """
 
-import json
 import os
+import zipfile
 
 import numpy as np
 
+from nengo_lmu._io import ResultFileError, read_json, write_json_atomic
 from nengo_lmu.tasks.models import build_classifier
 
 
+class CheckpointError(ValueError):
+    """A checkpoint folder that cannot be resumed from (named in the message)."""
+
+
+def _remedy(folder):
+    return (
+        f"Delete the folder {folder} to start this training over, or give another "
+        "output folder"
+    )
+
+
 def save_checkpoint(folder, weights, state):
-    """Write a list of weight arrays to ``folder/weights.npz`` and a JSON-able
-    ``state`` to ``folder/state.json``, each atomically (write, then rename)."""
+    """Write a list of weight arrays and a JSON-able ``state`` to ``folder``.
+
+    The arrays go to a new ``weights-<n>.npz`` (``allow_pickle=False`` to read),
+    then ``state.json`` (the state, and the name of that file) replaces the old
+    one by a rename, and only then is the previous weights file removed: a kill
+    at any moment leaves the previous checkpoint or the new one, whole.
+    """
     os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, "weights.tmp.npz")
-    np.savez(tmp, **{f"w{i}": np.asarray(w) for i, w in enumerate(weights)})
-    os.replace(tmp, os.path.join(folder, "weights.npz"))
-    tmp = os.path.join(folder, "state.json.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(state, f)
-    os.replace(tmp, os.path.join(folder, "state.json"))
+    previous = _weights_name(folder)
+    counter = 0
+    if previous is not None and previous.startswith("weights-"):
+        counter = int(previous[len("weights-") : -len(".npz")]) + 1
+    name = f"weights-{counter:06d}.npz"
+    tmp = os.path.join(folder, f".tmp-{name}")
+    with open(tmp, "wb") as f:
+        np.savez(f, **{f"w{i}": np.asarray(w) for i, w in enumerate(weights)})
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(folder, name))
+    write_json_atomic(os.path.join(folder, "state.json"), {"weights": name, **state})
+    for old in os.listdir(folder):  # earlier weights, and temporaries of a kill
+        if old != name and (old.startswith("weights") or old.startswith(".tmp-")):
+            os.remove(os.path.join(folder, old))
+
+
+def _weights_name(folder):
+    path = os.path.join(folder, "state.json")
+    if not os.path.exists(path):
+        return None
+    state = read_json(path, what="checkpoint state")
+    if not isinstance(state, dict):
+        raise CheckpointError(
+            f"{path}: expected a JSON object, got {type(state).__name__}. "
+            + _remedy(folder)
+        )
+    return state.get("weights", "weights.npz")  # older checkpoints: weights.npz
 
 
 def load_checkpoint(folder):
     """The ``(weights, state)`` that `save_checkpoint` wrote to ``folder``, or
-    ``None`` when it holds no checkpoint (no ``state.json``)."""
-    if not os.path.exists(os.path.join(folder, "state.json")):
+    ``None`` when it holds no checkpoint (no ``state.json``).
+
+    Raises
+    ------
+    CheckpointError
+        For a broken checkpoint (``state.json`` not JSON, its weights file
+        missing, not an npz or missing arrays), naming the file, what is wrong
+        and the remedy.
+    """
+    try:
+        name = _weights_name(folder)
+    except ResultFileError as e:
+        raise CheckpointError(f"{e}. {_remedy(folder)}") from None
+    if name is None:
         return None
-    with np.load(os.path.join(folder, "weights.npz"), allow_pickle=False) as f:
-        weights = [f[f"w{i}"] for i in range(len(f.files))]
-    with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
-        state = json.load(f)
+    state = read_json(os.path.join(folder, "state.json"))
+    state.pop("weights", None)
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        raise CheckpointError(
+            f"{path}: the weights file that {folder}/state.json names is missing. "
+            + _remedy(folder)
+        )
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            files = set(f.files)
+            n = len(files)
+            missing = [f"w{i}" for i in range(n) if f"w{i}" not in files]
+            if missing:
+                raise CheckpointError(
+                    f"{path}: arrays {missing} are missing (the file was not "
+                    f"written by save_checkpoint). " + _remedy(folder)
+                )
+            weights = [f[f"w{i}"] for i in range(n)]
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(
+            f"{path}: not a readable npz file of weights ({type(e).__name__}: "
+            f"{e}); it was cut short or is not ours. " + _remedy(folder)
+        ) from None
     return weights, state
 
 
@@ -42,10 +114,18 @@ def training_arrays(model, optimizer):
     return model.get_weights() + [v.numpy() for v in optimizer.variables]
 
 
-def restore_training_arrays(model, optimizer, arrays):
+def restore_training_arrays(model, optimizer, arrays, folder="the checkpoint"):
     """Undo `training_arrays`; checkpoints that hold weights only (older ones)
-    leave the optimizer fresh."""
-    n_weights = len(model.get_weights())
+    leave the optimizer fresh. Arrays that do not fit the model raise
+    `CheckpointError` naming ``folder``."""
+    expected = [w.shape for w in model.get_weights()]
+    got = [np.shape(a) for a in arrays[: len(expected)]]
+    if got != expected:
+        raise CheckpointError(
+            f"{folder}: its weights do not fit this model (shapes {got}, the model "
+            f"needs {expected}): it was written for other settings. " + _remedy(folder)
+        )
+    n_weights = len(expected)
     model.set_weights(arrays[:n_weights])
     if len(arrays) > n_weights:
         optimizer.build(model.trainable_variables)
@@ -68,8 +148,8 @@ class Trainer:
     ----------
     n_steps, units, order, theta : model size (see `build_classifier`)
     checkpoint_dir : str, optional
-        Where ``weights.npz`` (the weights and Adam's state, ``allow_pickle=False``)
-        and ``state.json`` (epochs done, history) are written after every epoch; a
+        Where the weights and Adam's state (npz, ``allow_pickle=False``) and
+        ``state.json`` (epochs done, history) are written after every epoch; a
         new Trainer with the same folder resumes from them, exactly where an
         uninterrupted run would be (each epoch's shuffling depends only on
         ``seed`` and the epoch).
@@ -124,7 +204,9 @@ class Trainer:
         found = load_checkpoint(checkpoint_dir) if checkpoint_dir else None
         if found is not None:
             arrays, self.state = found
-            restore_training_arrays(self.sim.keras_model, self.optimizer, arrays)
+            restore_training_arrays(
+                self.sim.keras_model, self.optimizer, arrays, checkpoint_dir
+            )
 
     def close(self):
         """Close the NengoDL simulator (and free its TensorFlow graph)."""
@@ -184,7 +266,7 @@ class Trainer:
     def load(self, folder):
         """Restore the weights, Adam's state and history that `save` wrote."""
         arrays, self.state = load_checkpoint(folder)
-        restore_training_arrays(self.sim.keras_model, self.optimizer, arrays)
+        restore_training_arrays(self.sim.keras_model, self.optimizer, arrays, folder)
 
     def trained_weights(self):
         """The trained weights as numpy arrays (``e_x, W_m, W_x, bias, ...`` and the
