@@ -16,6 +16,7 @@ from nengo_lmu._argtypes import (  # noqa: F401
     positive_int,
 )
 from nengo_lmu._io import ResultFileError
+from nengo_lmu._tf import quiet_tensorflow
 from nengo_lmu.analysis.defaults import (  # noqa: F401
     DEFAULT_RUN,
     FEEDFORWARD_TIMING,
@@ -377,7 +378,12 @@ def loihi(args):
     scored by the thesis' metric and by ours."""
     from nengo_lmu import analysis  # pylint: disable=import-outside-toplevel
     from nengo_lmu import loihi as lmu_loihi  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.loihi.quiet import (  # pylint: disable=import-outside-toplevel
+        describe_rounding,
+    )
 
+    # the weight rounding is printed once below, with the table
+    warnings.filterwarnings("ignore", message="nengo_loihi rounded")
     target = "chip" if lmu_loihi.hardware_available() else "emulator"
     print(
         f"nengo-lmu loihi: order {args.order}, theta {args.theta} s, {args.neurons} "
@@ -428,6 +434,8 @@ def loihi(args):
         "Voelker (2019), thesis metric, 250 runs: reference [0.055, 0.059], Loihi "
         "emulator [0.145, 0.151], Loihi [0.146, 0.153]"
     )
+    if describe_rounding():
+        print(describe_rounding())
     print(f"wall time: {time.perf_counter() - t0:.0f} s")
     return 0
 
@@ -456,7 +464,6 @@ VERSION_WARNINGS = r"This version of (NengoDL|`nengo_loihi`) has not been tested
 
 def main(argv=None):
     """Entry point of the ``nengo-lmu`` console script."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", message=VERSION_WARNINGS, category=UserWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -467,6 +474,8 @@ def main(argv=None):
             f"{1 / args.input_hz:g} s; got {args.duration:g}"
         )
     if args.command == "scaling":
+        if args.simulator != "nengo":
+            quiet_tensorflow()  # nengo_dl and nengo_loihi import TensorFlow
         try:
             return scaling(args)
         except ResultFileError as e:  # a results file we must not overwrite
@@ -475,8 +484,10 @@ def main(argv=None):
     if args.command == "export":
         return export(args)
     if args.command == "loihi":
+        quiet_tensorflow()  # nengo_loihi imports nengo_dl
         return loihi(args)
     if args.command == "train":
+        quiet_tensorflow()
         return train(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
     return 2

@@ -1,7 +1,12 @@
 """Loihi through nengo-loihi: the emulator here, hardware where nxsdk is present."""
 
 import contextlib
+import os
+import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import nengo
 import numpy as np
@@ -324,6 +329,35 @@ def test_cli_loihi_prints_both_metrics(capsys):
     reference, ours = table[("reference", "thesis'")], table[("emulator", "LMUMemory")]
     assert reference[0] < 0.1 and reference[1] < 0.2, table
     assert ours[0] < 0.1 and ours[1] < 0.15, table
+
+
+def test_cli_loihi_output_is_quiet():
+    """`nengo-lmu loihi` in a fresh process, as a user runs it (no
+    TF_CPP_MIN_LOG_LEVEL set): none of the upstream messages that do not change
+    the result (TensorFlow's TF-TRT warning, nengo_loihi's zeroed initial
+    voltages, the emulator's NaN cast), and the weight rounding reported in one
+    line with the bits lost (instead of one warning per weight block)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        [sys.executable, "-m", "nengo_lmu.cli", "loihi", "--trials", "1"]
+        + ["--duration", "0.5", "--runs", "nengo_loihi:loihi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    out = proc.stdout + proc.stderr
+    for noise in (
+        "TF-TRT",
+        "initial values for 'voltage'",
+        "invalid value encountered in cast",
+        "extra bits in weight rounding",
+        "has not been tested",
+    ):
+        assert noise not in out, (noise, out)
+    assert len(re.findall(r"rounded \d+ weight block\(s\)", out)) == 1, out
+    assert re.search(r"losing up to \d+ extra bits", out), out
 
 
 def test_thesis_network_both_metrics_tiny_run():

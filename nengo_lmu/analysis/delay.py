@@ -17,6 +17,7 @@ repeats it and gives each a bootstrap 95 % interval.
 
 import time
 import warnings
+from contextlib import nullcontext
 
 import nengo
 import numpy as np
@@ -25,6 +26,7 @@ from nengo_lmu._validation import check_choice
 from nengo_lmu.analysis.experiments import _poisson_merge_quiet, simulator_class
 from nengo_lmu.analysis.metrics import bootstrap_interval, nrmse
 from nengo_lmu.loihi import LOIHI_INTERCEPTS, LOIHI_MAX_RATES
+from nengo_lmu.loihi.quiet import quiet_build as loihi_quiet_build
 from nengo_lmu.mapping import principle3
 from nengo_lmu.systems import LinearSystem, PadeDelay, legendre_readout, lmu_matrices
 
@@ -375,7 +377,8 @@ def measure_delay_trial(
         # its connections' (the memory's synapse), and warns that the host
         # input's shorter one is not used: that is the Loihi wiring's intent.
         warnings.filterwarnings("ignore", message="tau_s is (already set|currently)")
-        with Simulator(net, dt=dt, progress_bar=False, **sim_kwargs) as sim:
+        quiet = loihi_quiet_build() if simulator == "nengo_loihi" else nullcontext()
+        with quiet, Simulator(net, dt=dt, progress_bar=False, **sim_kwargs) as sim:
             build_s = time.perf_counter() - t0
             t1 = time.perf_counter()
             sim.run(duration)

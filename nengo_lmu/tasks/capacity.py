@@ -46,12 +46,12 @@ References
 
 import argparse
 import csv
-import os
 import time
 
 import numpy as np
 
 from nengo_lmu._argtypes import positive_float, positive_int
+from nengo_lmu._tf import quiet_tensorflow
 from nengo_lmu.analysis import nrmse
 from nengo_lmu.systems import (
     discretize,
@@ -395,7 +395,7 @@ def main(argv=None):
     ``lmu_legendre_nrmse`` (fixed Legendre readout), ``lstm_nrmse`` (None where
     no LSTM was trained), ``lmu_s`` and ``lstm_s`` (seconds for that length).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    quiet_tensorflow()  # before nengo_dl loads TensorFlow
     args = make_parser().parse_args(argv)
     say = (lambda *a: None) if args.quiet else print
     if args.duration <= args.warmup + 1.0 / args.samples_per_window:

@@ -61,6 +61,7 @@ import time
 import numpy as np
 
 from nengo_lmu._argtypes import int_at_least
+from nengo_lmu._tf import quiet_tensorflow
 from nengo_lmu.tasks.training import (
     load_checkpoint,
     restore_training_arrays,
@@ -408,7 +409,7 @@ def main(argv=None):
     ``val_nrmse`` (fractions),
     ``paper_nrmse`` (percent, 500 epochs), ``train_s`` and ``epochs``.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    quiet_tensorflow()  # before nengo_dl loads TensorFlow
     args = make_parser().parse_args(
         argv, namespace=argparse.Namespace(learning_rate=None)
     )

@@ -37,6 +37,7 @@ import time
 import numpy as np
 
 from nengo_lmu._argtypes import int_at_least, positive_float
+from nengo_lmu._tf import quiet_tensorflow
 from nengo_lmu.tasks.data import (
     DATASETS,
     load_dataset,
@@ -226,7 +227,7 @@ def load(args):
 
 def main(argv=None):
     """Train and test on the chosen data set; returns the results as a dict."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    quiet_tensorflow()  # before nengo_dl loads TensorFlow
     parser = build_parser()
     args = parser.parse_args(
         argv, namespace=argparse.Namespace(theta=None, max_train=None)

@@ -18,10 +18,10 @@ Usage::
 """
 
 import argparse
-import os
 import time
 
 from nengo_lmu._argtypes import int_at_least, int_list, positive_float
+from nengo_lmu._tf import quiet_tensorflow
 from nengo_lmu.tasks.data import load_dataset, permuted_sequences
 from nengo_lmu.tasks.spiking import spiking_accuracy, spiking_classifier
 from nengo_lmu.tasks.training import Trainer
@@ -101,7 +101,7 @@ def build_parser():
 
 def main(argv=None):
     """Train, convert to spiking and test; returns the accuracies as a dict."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    quiet_tensorflow()  # before nengo_dl loads TensorFlow
     args = build_parser().parse_args(argv, namespace=argparse.Namespace(max_train=None))
     (x_train, y_train), (x_test, y_test) = load_dataset(args.dataset, args.data_path)
     x_train = permuted_sequences(x_train[: args.max_train])
