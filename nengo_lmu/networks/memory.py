@@ -293,8 +293,9 @@ class LMUMemory(LinearNetwork):
         channel (see `add_readout`'s Notes); ``r``: the delays the window is
         sampled at (default ``n_points`` in ascending time)."""
         if r is not None:
-            # every step of the window, then interpolated at the delays asked for
-            n_points = max(2, int(round(self.theta / self.dt)) + 1)
+            # every step of the window (at most 1,001 samples: 2,000 windows of
+            # a long theta would take gigabytes), interpolated at the delays
+            n_points = min(max(2, int(round(self.theta / self.dt)) + 1), 1001)
         states, windows = sample_windows(
             self.order,
             self.theta,
