@@ -309,18 +309,18 @@ def test_rolling_window_nonlinear_outputs():
     assert errors[np.mean] < 0.05, errors
 
 
-def test_nonlinear_readout_needs_neurons():
+def test_nonlinear_readout_default_neurons():
+    """A nonlinear function without n_neurons gets DEFAULT_READOUT_NEURONS (see
+    tests/test_window_functions.py for its accuracy); a linear one none."""
+    from nengo_lmu.networks.memory import DEFAULT_READOUT_NEURONS
+
     with nengo.Network():
         memory = LMUMemory(3, 0.5, 300)
-        with pytest.raises(
-            ValidationError, match="not linear in the window.*n_neurons"
-        ):
-            memory.add_readout(np.max)
-        memory.add_readout(np.mean)  # linear: fine without neurons
-        with pytest.raises(ValidationError, match="exactly one of function and t"):
-            from nengo_lmu.networks import RollingWindow
-
-            RollingWindow(0.5, 300, order=3).add_output(np.max, t=0.5)
+        memory.add_readout(np.max)
+        assert memory.all_ensembles[-1].n_neurons == DEFAULT_READOUT_NEURONS
+        n_ensembles = len(memory.all_ensembles)
+        memory.add_readout(np.mean)  # linear: no neurons
+        assert len(memory.all_ensembles) == n_ensembles
 
 
 @pytest.mark.parametrize("layout", ["per-dimension", "subpopulations"])
