@@ -206,7 +206,10 @@ def record(args):
 
 
 def _slopes(text):
-    return [line for line in text.splitlines() if "slope" in line]
+    """The rows of the printed slope table (not the paths or the wall time)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("experiment"))
+    return [line for line in lines[start:] if line.strip() and "runs in" not in line]
 
 
 def compare(args):
