@@ -141,12 +141,15 @@ def test_mackey_glass_parameter_counts(mackey_glass):
 def test_mackey_glass_main_tiny(mackey_glass):
     pytest.importorskip("tensorflow")
     pytest.importorskip("keras_lmu")
-    results = mackey_glass.main(
-        "--series 4 --steps 60 --chunk 20 --epochs 1 --batch-size 4 --quiet".split()
-    )
+    argv = "--series 4 --steps 60 --chunk 20 --epochs 1 --batch-size 4 --quiet"
+    results = mackey_glass.main(argv.split())
     assert set(results) == set(mackey_glass.MODELS)
-    for r in results.values():
-        assert np.isfinite(r["test_nrmse"]) and r["test_nrmse"] > 0
+    # one epoch on four 60-step series cannot learn the task (measured NRMSE
+    # 1.10 LSTM, 7.96 LMU, 1.22 hybrid, 1.10 parallel LMU); what it can show is
+    # that the same seed gives the same result, to the last bit
+    again = mackey_glass.main(argv.split())
+    for kind, r in results.items():
+        assert r["test_nrmse"] == again[kind]["test_nrmse"], kind
         assert abs(r["parameters"] - 18000) < 0.3 * 18000
         assert r["test_nrmse_after_startup"] is None  # 45 steps < 100
 
