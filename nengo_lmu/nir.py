@@ -292,65 +292,19 @@ def from_nir(graph, label=None):
     """
     nir = _require_nir()
     nodes = graph.nodes
-    edges = set(map(tuple, graph.edges))
-    required = ["input", "enc", "neurons", "dec", "rec", "readout", "output"]
-    missing = [name for name in required if name not in nodes]
-    if missing:
-        raise ValidationError(
-            f"Not an LMU memory graph as written by to_nir: missing nodes {missing}",
-            attr="graph",
-        )
-    neurons = nodes["neurons"]
-    has_li = "syn" in nodes
-    if isinstance(neurons, nir.CubaLIF):
-        tau_syn = _as_array(neurons.tau_syn, neurons.tau_mem.size)
-        tau_mem = np.asarray(neurons.tau_mem, dtype=float).ravel()
-        r = _as_array(neurons.r, tau_mem.size) * _as_array(neurons.w_in, tau_mem.size)
-        v_th = _as_array(neurons.v_threshold, tau_mem.size)
-        v_leak = _as_array(neurons.v_leak, tau_mem.size)
-        v_reset = _as_array(
-            0.0 if neurons.v_reset is None else neurons.v_reset, tau_mem.size
-        )
-    elif has_li and isinstance(neurons, (nir.LIF, nir.IF)):
-        syn = nodes["syn"]
-        tau_syn = np.asarray(syn.tau, dtype=float).ravel()
-        n = tau_syn.size
-        r = _as_array(syn.r, n) * _as_array(neurons.r, n)
-        v_th = _as_array(neurons.v_threshold, n)
-        v_reset = _as_array(0.0 if neurons.v_reset is None else neurons.v_reset, n)
-        if isinstance(neurons, nir.LIF):
-            tau_mem = _as_array(neurons.tau, n)
-            v_leak = _as_array(neurons.v_leak, n) + _as_array(syn.v_leak, n)
-        else:
-            tau_mem = np.full(n, np.inf)
-            v_leak = np.zeros(n)
-    else:
-        raise ValidationError(
-            f"Unsupported neuron node {type(neurons).__name__}: expected CubaLIF, or "
-            "LI followed by LIF or IF",
-            attr="graph",
-        )
+    _check_graph(nodes, set(map(tuple, graph.edges)))
+    tau_syn, tau_mem, r, v_th = _neuron_parameters(nir, nodes)
     n = tau_mem.size
-    for name, values in [("v_leak", v_leak), ("v_reset", v_reset)]:
-        if np.any(values != 0):
-            raise ValidationError(
-                f"Nengo neurons need {name} = 0; got {values[values != 0][0]}",
-                attr="graph",
-            )
-    if np.ptp(tau_syn) > 0 or np.ptp(tau_mem) > 0:
-        raise ValidationError(
-            "All neurons must share tau_syn and tau_mem", attr="graph"
-        )
-    tau_syn, tau_mem = float(tau_syn[0]), float(tau_mem[0])
-    integrate = not np.isfinite(tau_mem) or tau_mem >= _INF_TAU
+    integrate = not np.isfinite(tau_mem[0]) or tau_mem[0] >= _INF_TAU
     if integrate:
         neuron_type = nengo.SpikingRectifiedLinear()
         # dv/dt = (r / tau_mem) I for the CubaLIF form, r I for IF
-        scale = r / (tau_mem if np.isfinite(tau_mem) else 1.0) / v_th
+        scale = r / (tau_mem[0] if np.isfinite(tau_mem[0]) else 1.0) / v_th
     else:
-        neuron_type = nengo.LIF(tau_rc=tau_mem, tau_ref=0, min_voltage=-np.inf)
+        neuron_type = nengo.LIF(
+            tau_rc=float(tau_mem[0]), tau_ref=0, min_voltage=-np.inf
+        )
         scale = r / v_th  # Nengo's threshold is 1: divide the current by v_th
-
     W_in = np.asarray(nodes["enc"].weight, dtype=float) * scale[:, None]
     bias = (
         np.asarray(nodes["enc"].bias, dtype=float)
@@ -360,22 +314,7 @@ def from_nir(graph, label=None):
     W_rec = np.asarray(nodes["rec"].weight, dtype=float) * scale[:, None]
     D = np.asarray(nodes["dec"].weight, dtype=float)
     R = np.asarray(nodes["readout"].weight, dtype=float)
-    into = "syn" if has_li else "neurons"
-    for edge in [
-        ("input", "enc"),
-        ("enc", into),
-        ("neurons", "dec"),
-        ("dec", "rec"),
-        ("rec", into),
-        ("neurons", "readout"),
-        ("readout", "output"),
-    ]:
-        if edge not in edges:
-            raise ValidationError(
-                f"Not an LMU memory graph as written by to_nir: no edge {edge}",
-                attr="graph",
-            )
-    synapse = nengo.Lowpass(tau_syn)
+    synapse = nengo.Lowpass(float(tau_syn[0]))
     with nengo.Network(label=label) as net:
         net.input = nengo.Node(size_in=W_in.shape[1], label="input")
         net.output = nengo.Node(size_in=R.shape[0], label="output")
@@ -399,6 +338,77 @@ def from_nir(graph, label=None):
         )
         nengo.Connection(net.ensemble.neurons, net.output, transform=R, synapse=None)
     return net
+
+
+def _check_graph(nodes, edges):
+    """The nodes and edges `to_nir` writes, or a ValidationError naming the first
+    one missing."""
+    required = ["input", "enc", "neurons", "dec", "rec", "readout", "output"]
+    missing = [name for name in required if name not in nodes]
+    if missing:
+        raise ValidationError(
+            f"Not an LMU memory graph as written by to_nir: missing nodes {missing}",
+            attr="graph",
+        )
+    into = "syn" if "syn" in nodes else "neurons"
+    for edge in [
+        ("input", "enc"),
+        ("enc", into),
+        ("neurons", "dec"),
+        ("dec", "rec"),
+        ("rec", into),
+        ("neurons", "readout"),
+        ("readout", "output"),
+    ]:
+        if edge not in edges:
+            raise ValidationError(
+                f"Not an LMU memory graph as written by to_nir: no edge {edge}",
+                attr="graph",
+            )
+
+
+def _neuron_parameters(nir, nodes):
+    """``(tau_syn, tau_mem, r, v_th)`` per neuron from a CubaLIF node, or an LI
+    node followed by LIF or IF; checked to be what Nengo's neurons can be."""
+    neurons = nodes["neurons"]
+    if isinstance(neurons, nir.CubaLIF):
+        tau_syn = _as_array(neurons.tau_syn, neurons.tau_mem.size)
+        tau_mem = np.asarray(neurons.tau_mem, dtype=float).ravel()
+        n = tau_mem.size
+        r = _as_array(neurons.r, n) * _as_array(neurons.w_in, n)
+        v_th = _as_array(neurons.v_threshold, n)
+        v_leak = _as_array(neurons.v_leak, n)
+        v_reset = _as_array(0.0 if neurons.v_reset is None else neurons.v_reset, n)
+    elif "syn" in nodes and isinstance(neurons, (nir.LIF, nir.IF)):
+        syn = nodes["syn"]
+        tau_syn = np.asarray(syn.tau, dtype=float).ravel()
+        n = tau_syn.size
+        r = _as_array(syn.r, n) * _as_array(neurons.r, n)
+        v_th = _as_array(neurons.v_threshold, n)
+        v_reset = _as_array(0.0 if neurons.v_reset is None else neurons.v_reset, n)
+        if isinstance(neurons, nir.LIF):
+            tau_mem = _as_array(neurons.tau, n)
+            v_leak = _as_array(neurons.v_leak, n) + _as_array(syn.v_leak, n)
+        else:
+            tau_mem = np.full(n, np.inf)
+            v_leak = np.zeros(n)
+    else:
+        raise ValidationError(
+            f"Unsupported neuron node {type(neurons).__name__}: expected CubaLIF, or "
+            "LI followed by LIF or IF",
+            attr="graph",
+        )
+    for name, values in [("v_leak", v_leak), ("v_reset", v_reset)]:
+        if np.any(values != 0):
+            raise ValidationError(
+                f"Nengo neurons need {name} = 0; got {values[values != 0][0]}",
+                attr="graph",
+            )
+    if np.ptp(tau_syn) > 0 or np.ptp(tau_mem) > 0:
+        raise ValidationError(
+            "All neurons must share tau_syn and tau_mem", attr="graph"
+        )
+    return tau_syn, tau_mem, r, v_th
 
 
 def write(memory, path, **kwargs):
