@@ -231,31 +231,7 @@ def to_nir(memory, dt=0.001, approximate=False, synapse_node="cuba", sim=None):
         "readout": nir.Linear(weight=R.astype(f32)),
         "output": nir.Output(output_type={"output": np.array([R.shape[0]])}),
     }
-    zeros = np.zeros(n, dtype=f32)
-    ones = np.ones(n, dtype=f32)
-    if synapse_node == "cuba":
-        nodes["neurons"] = nir.CubaLIF(
-            tau_syn=np.full(n, tau_syn, dtype=f32),
-            tau_mem=tau_mem.astype(f32),
-            r=r.astype(f32),
-            v_leak=zeros,
-            v_threshold=ones,
-            v_reset=zeros,
-        )
-        into = "neurons"
-    else:
-        nodes["syn"] = nir.LI(tau=np.full(n, tau_syn, dtype=f32), r=ones, v_leak=zeros)
-        if kind == "lif":
-            nodes["neurons"] = nir.LIF(
-                tau=tau_mem.astype(f32),
-                r=ones,
-                v_leak=zeros,
-                v_threshold=ones,
-                v_reset=zeros,
-            )
-        else:
-            nodes["neurons"] = nir.IF(r=ones, v_threshold=ones, v_reset=zeros)
-        into = "syn"
+    into = _neuron_nodes(nir, nodes, synapse_node, kind, tau_syn, tau_mem, r)
     edges = [
         ("input", "enc"),
         ("enc", into),
@@ -276,6 +252,38 @@ def to_nir(memory, dt=0.001, approximate=False, synapse_node="cuba", sim=None):
         "approximate": bool(approximate),
     }
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
+
+
+def _neuron_nodes(nir, nodes, synapse_node, kind, tau_syn, tau_mem, r):
+    """Add the neuron node(s) to ``nodes``: one CubaLIF (``"cuba"``), or an LI
+    synapse followed by LIF or IF (``"li"``); returns the node the weights feed."""
+    f32 = np.float32
+    n = tau_mem.size
+    zeros = np.zeros(n, dtype=f32)
+    ones = np.ones(n, dtype=f32)
+    if synapse_node == "cuba":
+        nodes["neurons"] = nir.CubaLIF(
+            tau_syn=np.full(n, tau_syn, dtype=f32),
+            tau_mem=tau_mem.astype(f32),
+            r=r.astype(f32),
+            v_leak=zeros,
+            v_threshold=ones,
+            v_reset=zeros,
+        )
+        return "neurons"
+    else:
+        nodes["syn"] = nir.LI(tau=np.full(n, tau_syn, dtype=f32), r=ones, v_leak=zeros)
+        if kind == "lif":
+            nodes["neurons"] = nir.LIF(
+                tau=tau_mem.astype(f32),
+                r=ones,
+                v_leak=zeros,
+                v_threshold=ones,
+                v_reset=zeros,
+            )
+        else:
+            nodes["neurons"] = nir.IF(r=ones, v_threshold=ones, v_reset=zeros)
+        return "syn"
 
 
 def _as_array(x, n):

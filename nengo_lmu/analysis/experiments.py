@@ -103,16 +103,7 @@ def measure_memory(
             attr="warmup",
         )
     if input_process is None:
-        input_process = nengo.processes.WhiteSignal(
-            period=max(duration, 20 * theta),
-            high=1.0 / theta,
-            rms=0.5,
-            y0=0.0,
-            # nengo_loihi runs input nodes in a host simulator that ignores the
-            # network's seed: seed the process itself there (Nengo and NengoDL
-            # derive it from the network seed).
-            seed=seed if simulator == "nengo_loihi" else None,
-        )
+        input_process = _memory_input(theta, duration, seed, simulator)
     Simulator = simulator_class(simulator)
 
     t0 = time.perf_counter()
@@ -158,6 +149,20 @@ def measure_memory(
         "decoded": decoded,
         "exact": exact_m,
     }
+
+
+def _memory_input(theta, duration, seed, simulator):
+    """`measure_memory`'s default input: white noise up to ``1 / theta`` Hz."""
+    return nengo.processes.WhiteSignal(
+        period=max(duration, 20 * theta),
+        high=1.0 / theta,
+        rms=0.5,
+        y0=0.0,
+        # nengo_loihi runs input nodes in a host simulator that ignores the
+        # network's seed: seed the process itself there (Nengo and NengoDL
+        # derive it from the network seed).
+        seed=seed if simulator == "nengo_loihi" else None,
+    )
 
 
 # Nengo's optimizer merges the SimNeurons operators of ensembles that share a
