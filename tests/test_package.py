@@ -222,3 +222,29 @@ def test_scaling_help_shows_the_default_run(capsys, monkeypatch):
         assert f"(default: {text})" in options[option], options[option]
     assert f"is {FEEDFORWARD_TIMING['dt']:g}" in options["--dt"]
     assert f"is {FEEDFORWARD_TIMING['duration']:g}" in options["--duration"]
+
+
+def _import_graph(root):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "import_graph.py"
+    return subprocess.run(
+        [sys.executable, str(script), "--root", str(root), "--check"],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_import_graph_has_no_cycle(tmp_path):
+    """No import cycle among the package's modules, lazy and importlib imports
+    included (benchmarks/import_graph.py); the check finds a planted one."""
+    proc = _import_graph(Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0 and "0 cycle(s)" in proc.stdout, proc.stdout
+    package = tmp_path / "nengo_lmu"
+    package.mkdir()
+    (package / "__init__.py").write_text("from nengo_lmu import a\n")
+    (package / "a.py").write_text("def f():\n    from nengo_lmu.b import g\n")
+    (package / "b.py").write_text(
+        "import importlib\n\ndef g():\n    importlib.import_module('nengo_lmu.a')\n"
+    )
+    proc = _import_graph(tmp_path)
+    assert proc.returncode == 1, proc.stdout
+    assert "cycle: nengo_lmu.a <-> nengo_lmu.b" in proc.stdout

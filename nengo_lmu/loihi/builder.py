@@ -14,9 +14,11 @@ import nengo
 import numpy as np
 from nengo.exceptions import BuildError
 
-from nengo_lmu.loihi.wiring import ON_CHIP_NEURON_TYPES
 from nengo_lmu.networks import LinearNetwork
 from nengo_lmu.networks.builder import check_simulator_dt
+
+# Neuron types nengo_loihi runs on chip.
+ON_CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
 
 
 def register_builders():

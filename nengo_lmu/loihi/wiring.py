@@ -12,6 +12,7 @@ import numpy as np
 from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu._validation import check_choice
+from nengo_lmu.loihi.builder import ON_CHIP_NEURON_TYPES, register_builders
 from nengo_lmu.networks.wiring import Wiring
 from nengo_lmu.systems import run_process
 
@@ -32,8 +33,6 @@ LOIHI_INPUT_RANGE = 1.0
 # input's, which does not shrink with the pool): at 512 neurons per state the
 # recurrent weights kept 3 of them (weight_exp -6 against the block's -1).
 LOIHI_POOL_SIZE = 128
-# Neuron types nengo_loihi runs on chip.
-ON_CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
 
 
 def check_on_chip_neuron_type(neuron_type, obj=None):
@@ -143,11 +142,6 @@ class LoihiWiring(Wiring):
         process = network.input_process
         duration = max(10.0, getattr(process, "period", 0) or 0)
         peak = input_peak(process, network.dt, duration)
-        # imported here: the builder module sits beside this one, above networks
-        from nengo_lmu.loihi.builder import (  # pylint: disable=import-outside-toplevel
-            register_builders,
-        )
-
         register_builders()
         return layout, wiring.replace(
             pool_size=pool_size, input_peak=peak, _chosen_pool=self.pool_size == "auto"
