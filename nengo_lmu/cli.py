@@ -33,7 +33,7 @@ TASKS = ("psmnist", "mackey_glass", "capacity", "spiking_digits")
 
 # `nengo-lmu loihi` rows, simulator:network (nengo_lmu.analysis.delay.NETWORKS).
 # The default: the thesis' network on both (its figures), and the LMU memory
-# wired for each simulator (LMUMemory(target="loihi") on the emulator, the same
+# wired for each simulator (LMUMemory(wiring=LoihiWiring()) on the emulator, the same
 # network wired for Nengo on the reference). The memory wired for Nengo run on
 # the emulator ("standard", about 0.3) doubles the wall time: ask for it.
 LOIHI_RUNS = tuple(
@@ -277,7 +277,7 @@ def _add_loihi_parser(sub):
         default=",".join(DEFAULT_LOIHI_RUNS),
         help="simulator:network pairs, comma-separated; networks: thesis (the "
         "thesis' network; its Loihi settings on nengo_loihi), loihi "
-        "(LMUMemory(target='loihi') on nengo_loihi, the same network wired for "
+        "(LMUMemory(wiring=LoihiWiring()) on nengo_loihi, the same network wired for "
         "Nengo on nengo), standard (loihi.thesis_memory, wired for Nengo), "
         "weights (the same with neuron-to-neuron recurrence)",
     )
