@@ -232,15 +232,7 @@ def to_nir(memory, dt=0.001, approximate=False, synapse_node="cuba", sim=None):
         "output": nir.Output(output_type={"output": np.array([R.shape[0]])}),
     }
     into = _neuron_nodes(nir, nodes, synapse_node, kind, tau_syn, tau_mem, r)
-    edges = [
-        ("input", "enc"),
-        ("enc", into),
-        ("neurons", "dec"),
-        ("dec", "rec"),
-        ("rec", into),
-        ("neurons", "readout"),
-        ("readout", "output"),
-    ]
+    edges = _edges(into)
     if synapse_node == "li":
         edges.append(("syn", "neurons"))
     metadata = {
@@ -284,6 +276,20 @@ def _neuron_nodes(nir, nodes, synapse_node, kind, tau_syn, tau_mem, r):
         else:
             nodes["neurons"] = nir.IF(r=ones, v_threshold=ones, v_reset=zeros)
         return "syn"
+
+
+def _edges(into):
+    """The graph's edges; ``into``: the node the input and recurrent weights feed
+    (``"neurons"``, a CubaLIF, or ``"syn"``, an LI before LIF / IF)."""
+    return [
+        ("input", "enc"),
+        ("enc", into),
+        ("neurons", "dec"),
+        ("dec", "rec"),
+        ("rec", into),
+        ("neurons", "readout"),
+        ("readout", "output"),
+    ]
 
 
 def _as_array(x, n):
@@ -358,16 +364,7 @@ def _check_graph(nodes, edges):
             f"Not an LMU memory graph as written by to_nir: missing nodes {missing}",
             attr="graph",
         )
-    into = "syn" if "syn" in nodes else "neurons"
-    for edge in [
-        ("input", "enc"),
-        ("enc", into),
-        ("neurons", "dec"),
-        ("dec", "rec"),
-        ("rec", into),
-        ("neurons", "readout"),
-        ("readout", "output"),
-    ]:
+    for edge in _edges("syn" if "syn" in nodes else "neurons"):
         if edge not in edges:
             raise ValidationError(
                 f"Not an LMU memory graph as written by to_nir: no edge {edge}",
