@@ -10,6 +10,7 @@ from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.mapping import MAPPINGS, principle3, principle3_digital
 from nengo_lmu.networks.builder import build_mapped_network
 from nengo_lmu.networks.layouts import (
+    AUTO_SUBPOPULATION_THRESHOLD,
     LAYOUTS,
     Layout,
     State,
@@ -147,7 +148,9 @@ class LinearNetwork(nengo.Network):
         As for `nengo.Network`.
     allocation : "uniform", "output" or array_like, keyword only
         How each channel's neurons are shared among the states (layouts
-        ``"per-dimension"`` and ``"subpopulations"``). ``"uniform"`` (default):
+        ``"per-dimension"`` and ``"subpopulations"``; ``"auto"`` takes
+        sub-populations if a state gets more than
+        ``AUTO_SUBPOPULATION_THRESHOLD``). ``"uniform"`` (default):
         as evenly as possible. ``"output"``: in proportion to ``sqrt(g_i)``,
         ``g_i`` the squared H2 norm from spike noise on state ``i`` to the
         output ``y`` as read through a 10 ms lowpass
@@ -276,6 +279,7 @@ class LinearNetwork(nengo.Network):
         self.neurons_per_state, self.noise_gains = self._allocate(
             allocation, layout, n_total
         )
+        layout = self._layout_for_counts(layout)
         self._build(layout, n_total)
 
     @property
@@ -303,6 +307,7 @@ class LinearNetwork(nengo.Network):
         given = layout
         name = layout.name if isinstance(layout, Layout) else layout
         name, self.wiring = wiring.resolve(self, name)
+        self._auto_layout = name == "auto"
         per_channel = n_total // self.channels
         self.layout = name = choose_layout(name, per_channel, self.system.order)
         self.wiring.check_layout(self, name)
@@ -499,6 +504,24 @@ class LinearNetwork(nengo.Network):
             for n in self._channel_neurons(n_total)
         ]
         return np.array(counts), gains
+
+    def _layout_for_counts(self, layout):
+        """``"auto"`` with uneven counts: sub-populations where the largest
+        state has more than `AUTO_SUBPOPULATION_THRESHOLD` neurons (as it would
+        for that many in every state) and the wiring allows them."""
+        if (
+            not self._auto_layout
+            or self.neurons_per_state is None
+            or self.layout != "per-dimension"
+            or np.max(self.neurons_per_state) <= AUTO_SUBPOPULATION_THRESHOLD
+        ):
+            return layout
+        try:
+            self.wiring.check_layout(self, "subpopulations")
+        except ValidationError:
+            return layout
+        self.layout = "subpopulations"
+        return as_layout(self.layout)
 
     def _check_counts(self, counts, n_channel):
         d = self.system.order
