@@ -115,7 +115,7 @@ def test_allocation_option():
     uniform = memory(order, n)
     assert uniform.allocation == "uniform" and uniform.neurons_per_state is None
     delay = legendre_readout(order, 1.0)
-    net = memory(order, n, allocation=delay)
+    net = memory(order, n, allocation=delay, layout="per-dimension")
     counts = net.neurons_per_state[0]
     assert counts.sum() == n and counts.min() >= 1
     assert [e.n_neurons for e in net.all_ensembles] == list(counts)
@@ -128,7 +128,7 @@ def test_allocation_option():
     assert whole.sum() == n and whole.min() >= 1 and whole[0] > whole[-1]
     # given counts are used as given; per channel
     given = np.array([1000, 900, 500, 300, 200, 100])
-    net = memory(order, 2 * n, allocation=given, channels=2)
+    net = memory(order, 2 * n, allocation=given, channels=2, layout="per-dimension")
     assert [e.n_neurons for e in net.all_ensembles] == 2 * list(given)
 
 
