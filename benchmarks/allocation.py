@@ -162,6 +162,29 @@ def run_one(neuron_type, realizer, order, n_neurons, seed, duration, allocation)
     }
 
 
+def predicted_ratio(order, realizer, n_neurons):
+    """The readout's noise NRMSE, readout allocation over uniform, as the model
+    predicts it: ``sqrt(sum_i g_i / m_i)`` for both counts
+    (`nengo_lmu.systems.noise`; nothing simulated)."""
+    process = nengo.processes.WhiteSignal(
+        period=10.0, high=INPUT_HIGH, rms=INPUT_RMS, y0=0.0
+    )
+    memory = LMUMemory(
+        order,
+        THETA,
+        n_neurons,
+        dt=DT,
+        realizer=realizer,
+        layout="subpopulations",
+        input_process=process,
+        allocation=legendre_readout(order, 1.0),
+        add_to_container=False,
+    )
+    gains, counts = memory.noise_gains, memory.neurons_per_state[0]
+    uniform = np.array([len(a) for a in np.array_split(np.arange(n_neurons), order)])
+    return float(np.sqrt(np.sum(gains / counts) / np.sum(gains / uniform)))
+
+
 def _key(row):
     return (
         row["neuron_type"],
@@ -178,7 +201,8 @@ def table(rows):
     """Mean NRMSEs per case, uniform and readout allocation, and their ratio
     (seeds run with both): the delay readout against ``u(t - theta)``, against
     the exact memory's readout ("vs ideal"), the whole memory, and the floor
-    (the exact memory's readout against ``u(t - theta)``)."""
+    (the exact memory's readout against ``u(t - theta)``), and the ratio the
+    noise model predicts for "vs ideal" (`predicted_ratio`)."""
     cases = {}
     for row in rows:
         key = _key(row)
@@ -187,7 +211,7 @@ def table(rows):
         f"{'neurons':<8}{'realizer':<9}{'order':>5}{'m':>8}{'seeds':>6}"
         f"{'delay: uniform':>15}{'readout':>8}{'ratio':>6}"
         f"{'vs ideal: uni':>14}{'readout':>8}{'ratio':>6}"
-        f"{'memory: uni':>12}{'readout':>8}{'ratio':>6}{'floor':>7}"
+        f"{'memory: uni':>12}{'readout':>8}{'ratio':>6}{'floor':>7}{'model':>6}"
     ]
     for case in sorted(cases):
         runs = cases[case]
@@ -206,7 +230,7 @@ def table(rows):
         lines.append(
             f"{nt:<8}{realizer:<9}{order:>5}{m:>8}{len(seeds):>6}"
             + "".join(cells)
-            + f"{floor:>7.4f}"
+            + f"{floor:>7.4f}{predicted_ratio(order, realizer, m):>6.2f}"
         )
     return "\n".join(lines)
 
