@@ -238,3 +238,12 @@ def test_readout_allocation_is_not_worse_than_uniform():
     uniform = np.mean([run_delay("uniform", seed) for seed in (0, 1)])
     readout = np.mean([run_delay("readout", seed) for seed in (0, 1)])
     assert readout < uniform, (readout, uniform)
+
+
+def test_docstring_examples_run():
+    import doctest  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.systems import noise  # pylint: disable=import-outside-toplevel
+
+    result = doctest.testmod(noise, extraglobs={"np": np})
+    assert result.attempted > 0 and result.failed == 0, result

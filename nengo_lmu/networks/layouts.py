@@ -61,7 +61,7 @@ Parameters
 ----------
 n_neurons : int
     Neurons in all (split as evenly as possible over the states, except in
-    ``"ensemble"``).
+    ``"ensemble"``, unless ``neurons_per_state`` is given).
 recurrent_transform, input_transform : ndarray
     ``A_H`` (d x d) and ``B_H`` (d x k) from `nengo_lmu.mapping.principle3`.
 synapse : nengo.synapses.Synapse
