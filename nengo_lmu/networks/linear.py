@@ -208,7 +208,12 @@ class LinearNetwork(nengo.Network):
     through the recurrence, so the output's noise variance is ``sum_i g_i c /
     m_i``. For ``sum_i m_i = m`` it is least for ``m_i`` proportional to
     ``sqrt(g_i)`` (Lagrange), each state keeping at least one neuron
-    (`nengo_lmu.systems.noise`).
+    (`nengo_lmu.systems.noise`). The model is for white spike noise (Poisson
+    neurons), where it predicts the measured gain; regular-spiking LIF
+    neurons' error is mostly not that noise, and an allocation changes it
+    little (``benchmarks/allocation.py``). The states that get few neurons
+    are represented worse on their own: an allocation for one readout is not
+    one for reading the states themselves.
 
     Examples
     --------
