@@ -50,8 +50,9 @@ DEFAULT_SUBPOPULATION_SIZE = DEFAULT_GROUP_SIZE
 
 State = collections.namedtuple(
     "State",
-    "n_neurons recurrent_transform input_transform synapse u x x_offset readouts label",
-    defaults=(0, (), "state"),
+    "n_neurons recurrent_transform input_transform synapse u x x_offset readouts label "
+    "neurons_per_state",
+    defaults=(0, (), "state", None),
 )
 State.__doc__ = """What a layout builds: neurons that represent the state of
 ``x <- synapse(A_H x + B_H u)``.
@@ -60,7 +61,7 @@ Parameters
 ----------
 n_neurons : int
     Neurons in all (split as evenly as possible over the states, except in
-    ``"ensemble"``).
+    ``"ensemble"``, unless ``neurons_per_state`` is given).
 recurrent_transform, input_transform : ndarray
     ``A_H`` (d x d) and ``B_H`` (d x k) from `nengo_lmu.mapping.principle3`.
 synapse : nengo.synapses.Synapse
@@ -77,6 +78,10 @@ readouts : sequence of (target, transform)
     ``"subpopulations"``, where they read ``x``: one decode of the many
     neurons per step instead of several).
 label : str
+neurons_per_state : (d,) array_like of int, optional
+    How many of the neurons each state gets (summing to ``n_neurons``; see
+    `nengo_lmu.systems.noise.allocate_neurons`); None: as even as possible.
+    Not for ``"ensemble"``, whose neurons all represent every state.
 """
 
 
@@ -102,10 +107,10 @@ def subpopulation_ensemble(
     solver : SubpopulationSolver
     """
     solver = SubpopulationSolver(group_size=group_size)
+    ensemble_kwargs.setdefault("encoders", SubpopulationEncoders())
     ensemble = SubpopulationEnsemble(
         n_neurons,
         dimensions,
-        encoders=SubpopulationEncoders(),
         eval_points=diagonal_eval_points(dimensions, len(solver.points())),
         label=label,
         **ensemble_kwargs,
@@ -246,6 +251,13 @@ class OneEnsemble(Layout):
 
     def ensembles(self, state, wiring):
         d = state.recurrent_transform.shape[0]
+        if state.neurons_per_state is not None:
+            raise ValidationError(
+                "layout 'ensemble' has no neurons of one state to allocate: every "
+                "neuron represents all of them; use 'per-dimension' or "
+                "'subpopulations'",
+                attr="allocation",
+            )
         ens = nengo.Ensemble(state.n_neurons, d, label=state.label)
         nengo.Connection(ens, _state_slice(state), synapse=None)
         for target, transform in state.readouts:
@@ -274,10 +286,25 @@ class PerDimension(Layout):
         d = state.recurrent_transform.shape[0]
         pool_size = wiring.pool_size
         copies = 1 if pool_size is None else n_copies(state.n_neurons, d, pool_size)
+        sizes = None
+        if state.neurons_per_state is not None:
+            sizes = check_neurons_per_state(state.neurons_per_state, state.n_neurons, d)
+            if pool_size is not None:
+                copies = max(copies, -(-int(np.max(sizes)) // pool_size))
+            if np.min(sizes) < copies:
+                raise ValidationError(
+                    f"neurons_per_state={list(sizes)}: each state needs at least "
+                    f"one neuron in each of the {copies} copies that pool_size="
+                    f"{pool_size} makes",
+                    attr="allocation",
+                )
+            # per copy, each state's share of its count
+            sizes = np.array([_split(n, copies) for n in sizes]).T
         targets = []
         for c, n_c in enumerate(_split(state.n_neurons, copies)):
             name = state.label if copies == 1 else f"{state.label}.copy{c}"
-            for i, n_i in enumerate(_split(n_c, d)):
+            per_state = _split(n_c, d) if sizes is None else sizes[c]
+            for i, n_i in enumerate(per_state):
                 ens = nengo.Ensemble(n_i, 1, label=f"{name}[{i}]")
                 # the average of the copies' decoded states
                 scale = {} if copies == 1 else {"transform": 1.0 / copies}
@@ -332,13 +359,71 @@ class Subpopulations(Layout):
     def ensembles(self, state, wiring):
         d = state.recurrent_transform.shape[0]
         x_all = _state_slice(state)
+        encoders = {}
+        if state.neurons_per_state is not None:
+            sizes = check_neurons_per_state(state.neurons_per_state, state.n_neurons, d)
+            encoders = {"encoders": AllocatedEncoders(sizes)}
         ens, solver = subpopulation_ensemble(
-            state.n_neurons, d, group_size=self.size, label=state.label
+            state.n_neurons, d, group_size=self.size, label=state.label, **encoders
         )
         decode = SubpopulationConnection(ens, x_all, synapse=None, solver=solver)
         for target, transform in state.readouts:
             nengo.Connection(x_all, target, transform=transform, synapse=None)
         return [(ens, slice(None))], [(ens, decode)]
+
+
+class AllocatedEncoders(SubpopulationEncoders):
+    """`SubpopulationEncoders` with given numbers of neurons per dimension.
+
+    Neuron ``i`` encodes one dimension, in contiguous blocks of ``sizes[k]``
+    neurons for dimension ``k``, with a random sign. (The layout a network with
+    an ``allocation`` gives its sub-population ensemble; the ensemble's builder
+    and `SubpopulationSolver`'s builder read the blocks from the encoders.)
+
+    Parameters
+    ----------
+    sizes : (d,) array_like of int
+        Neurons per dimension (each >= 1).
+    """
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.sizes = tuple(int(n) for n in sizes)
+
+    def __repr__(self):
+        return f"AllocatedEncoders(sizes={list(self.sizes)})"
+
+    def sample(self, n, d=None, rng=np.random):
+        d = 1 if d is None else d
+        if len(self.sizes) != d or sum(self.sizes) != n:
+            raise ValidationError(
+                f"sizes {list(self.sizes)} do not split {n} neurons over {d} "
+                f"dimensions",
+                attr="sizes",
+                obj=self,
+            )
+        dims = np.repeat(np.arange(d), self.sizes)
+        encoders = np.zeros((n, d))
+        encoders[np.arange(n), dims] = 2.0 * rng.randint(2, size=n) - 1.0
+        return encoders
+
+
+def check_neurons_per_state(neurons_per_state, n_neurons, dimensions):
+    """``neurons_per_state`` as ints, or raise: one positive count per state,
+    summing to ``n_neurons``."""
+    sizes = np.asarray(neurons_per_state)
+    if (
+        sizes.shape != (dimensions,)
+        or not np.issubdtype(sizes.dtype, np.integer)
+        or np.any(sizes < 1)
+        or int(np.sum(sizes)) != n_neurons
+    ):
+        raise ValidationError(
+            f"Must be {dimensions} integers >= 1 summing to {n_neurons} (one count "
+            f"per state); got {neurons_per_state!r}",
+            attr="allocation",
+        )
+    return sizes.astype(int)
 
 
 def as_layout(layout):

@@ -10,6 +10,7 @@ from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.mapping import MAPPINGS, principle3, principle3_digital
 from nengo_lmu.networks.builder import build_mapped_network
 from nengo_lmu.networks.layouts import (
+    AUTO_SUBPOPULATION_THRESHOLD,
     LAYOUTS,
     Layout,
     State,
@@ -21,11 +22,17 @@ from nengo_lmu.networks.layouts import (
 )
 from nengo_lmu.networks.wiring import Wiring, build_for_nengo
 from nengo_lmu.systems import LinearSystem
+from nengo_lmu.systems.noise import allocate_neurons, state_noise_gains
 from nengo_lmu.systems.radii import NORMS, measure_radii, norm_radii, process_radii
 
 REALIZERS = ("auto", "identity", "balanced")
 # How `LinearNetwork` sets the radii from the input process, besides the norms.
 PROCESS_RADII = ("auto", "measured", "ball")
+# How `LinearNetwork` shares its neurons among the states, besides given counts.
+ALLOCATIONS = ("uniform", "output")
+# The readout filter the "output" allocation assumes: the probe synapse of the
+# package's error measurements (`nengo_lmu.analysis.measure_memory`).
+ALLOCATION_READOUT_SYNAPSE = 0.01
 
 
 def default_process():
@@ -139,6 +146,20 @@ class LinearNetwork(nengo.Network):
         is an error.
     label, seed, add_to_container
         As for `nengo.Network`.
+    allocation : "uniform", "output" or array_like, keyword only
+        How each channel's neurons are shared among the states (layouts
+        ``"per-dimension"`` and ``"subpopulations"``; ``"auto"`` takes
+        sub-populations if a state gets more than
+        ``AUTO_SUBPOPULATION_THRESHOLD``). ``"uniform"`` (default):
+        as evenly as possible. ``"output"``: in proportion to ``sqrt(g_i)``,
+        ``g_i`` the squared H2 norm from spike noise on state ``i`` to the
+        output ``y`` as read through a 10 ms lowpass
+        (`nengo_lmu.systems.noise.state_noise_gains` of the closed loop; see
+        Notes), which minimizes the output's noise for the neurons given. A 2-D
+        array ``R`` (``q x size_out``): the same for the readout ``R y`` (for
+        `LMUMemory`, ``legendre_readout(order, 1.0)``, i.e. ``np.ones((1,
+        order))``, is the delay ``u(t - theta)``). A 1-D array of ``order``
+        integers >= 1: the counts themselves, summing to the channel's neurons.
     **ens_kwargs
         Settings of the network's ensembles (``neuron_type``, ``max_rates``,
         ``intercepts``, any `nengo.Ensemble` parameter) and ``solver`` (the
@@ -173,6 +194,26 @@ class LinearNetwork(nengo.Network):
         The ensembles' neuron type.
     ensembles : list of nengo.Ensemble
         (Nengo's own list) the ensembles, in state order.
+    neurons_per_state : (channels, order) int ndarray or None
+        Each channel's neurons per state, for an ``allocation`` other than
+        ``"uniform"`` (None: as even as possible).
+    noise_gains : (order,) ndarray or None
+        The ``g_i`` an ``"output"`` or readout allocation was made from.
+
+    Notes
+    -----
+    Allocation. The value decoded from state ``i``'s ``m_i`` neurons carries
+    spike noise of variance about ``c / m_i`` (the same ``c`` for every state,
+    each being scaled to about [-1, 1]); it reaches the output directly and
+    through the recurrence, so the output's noise variance is ``sum_i g_i c /
+    m_i``. For ``sum_i m_i = m`` it is least for ``m_i`` proportional to
+    ``sqrt(g_i)`` (Lagrange), each state keeping at least one neuron
+    (`nengo_lmu.systems.noise`). The model is for white spike noise (Poisson
+    neurons), where it predicts the measured gain; regular-spiking LIF
+    neurons' error is mostly not that noise, and an allocation changes it
+    little (``benchmarks/allocation.py``). The states that get few neurons
+    are represented worse on their own: an allocation for one readout is not
+    one for reading the states themselves.
 
     Examples
     --------
@@ -201,6 +242,8 @@ class LinearNetwork(nengo.Network):
         label=None,
         seed=None,
         add_to_container=None,
+        *,
+        allocation="uniform",
         **ens_kwargs,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
@@ -237,6 +280,11 @@ class LinearNetwork(nengo.Network):
         # x = diag(radii) x_scaled: the neurons represent x_scaled, in [-1, 1]
         self.realization = realized.transform(np.diag(1.0 / self.radii))
         self.recurrent_transform, self.input_transform = self._map(synapse)
+        self.allocation = allocation
+        self.neurons_per_state, self.noise_gains = self._allocate(
+            allocation, layout, n_total
+        )
+        layout = self._layout_for_counts(layout)
         self._build(layout, n_total)
 
     @property
@@ -264,6 +312,7 @@ class LinearNetwork(nengo.Network):
         given = layout
         name = layout.name if isinstance(layout, Layout) else layout
         name, self.wiring = wiring.resolve(self, name)
+        self._auto_layout = name == "auto"
         per_channel = n_total // self.channels
         self.layout = name = choose_layout(name, per_channel, self.system.order)
         self.wiring.check_layout(self, name)
@@ -306,6 +355,11 @@ class LinearNetwork(nengo.Network):
                     x_offset=j * d,
                     readouts=[(y, self.realization.C)],
                     label=self._state_label(j),
+                    neurons_per_state=(
+                        None
+                        if self.neurons_per_state is None
+                        else self.neurons_per_state[j]
+                    ),
                 )
                 _, subpopulations = build_state(state, layout, self.wiring)
                 self.subpopulations.extend(subpopulations)
@@ -391,6 +445,104 @@ class LinearNetwork(nengo.Network):
                 f"radii must be finite and > 0; got {radii}", attr="radii", obj=self
             )
         return radii
+
+    def _channel_neurons(self, n_total):
+        """The neurons of each channel (the first ``n_total % channels`` get one
+        more)."""
+        per_channel = n_total // self.channels
+        extra = n_total % self.channels
+        return [per_channel + (1 if j < extra else 0) for j in range(self.channels)]
+
+    def _allocate(self, allocation, layout, n_total):
+        """``(neurons_per_state, noise_gains)`` for ``allocation``: None, None
+        for ``"uniform"``."""
+        d = self.system.order
+        if isinstance(allocation, str):
+            check_choice(allocation, ALLOCATIONS, "allocation", obj=self)
+            if allocation == "uniform":
+                return None, None
+            readout = np.eye(self.system.size_out)
+        else:
+            readout = np.asarray(allocation)
+            if readout.ndim not in (1, 2) or readout.size == 0:
+                raise ValidationError(
+                    f"Must be 'uniform', 'output', {d} neuron counts or a readout "
+                    f"matrix of the output (q x {self.system.size_out}); got "
+                    f"{allocation!r}",
+                    attr="allocation",
+                    obj=self,
+                )
+        if layout.name == "ensemble":
+            raise ValidationError(
+                f"allocation={allocation!r} needs neurons of each state (layout "
+                f"'per-dimension' or 'subpopulations'); layout 'ensemble' has "
+                f"every neuron represent all states",
+                attr="allocation",
+                obj=self,
+            )
+        if readout.ndim == 1:
+            counts = [
+                self._check_counts(readout, n) for n in self._channel_neurons(n_total)
+            ]
+            return np.array(counts), None
+        if readout.shape[1] != self.system.size_out or not np.all(
+            np.isfinite(readout.astype(float))
+        ):
+            raise ValidationError(
+                f"a readout matrix must be finite with {self.system.size_out} "
+                f"columns (one per output); got shape {readout.shape}",
+                attr="allocation",
+                obj=self,
+            )
+        try:
+            gains = state_noise_gains(
+                self.recurrent_transform,
+                self.synapse,
+                self.dt,
+                readout.astype(float) @ self.realization.C,
+                readout_synapse=ALLOCATION_READOUT_SYNAPSE,
+            )
+        except ValidationError as e:
+            raise ValidationError(str(e.args[0]), attr="allocation", obj=self) from e
+        counts = [
+            allocate_neurons(np.sqrt(gains), n, minimum=1)
+            for n in self._channel_neurons(n_total)
+        ]
+        return np.array(counts), gains
+
+    def _layout_for_counts(self, layout):
+        """``"auto"`` with uneven counts: sub-populations where the largest
+        state has more than `AUTO_SUBPOPULATION_THRESHOLD` neurons (as it would
+        for that many in every state) and the wiring allows them."""
+        if (
+            not self._auto_layout
+            or self.neurons_per_state is None
+            or self.layout != "per-dimension"
+            or np.max(self.neurons_per_state) <= AUTO_SUBPOPULATION_THRESHOLD
+        ):
+            return layout
+        try:
+            self.wiring.check_layout(self, "subpopulations")
+        except ValidationError:
+            return layout
+        self.layout = "subpopulations"
+        return as_layout(self.layout)
+
+    def _check_counts(self, counts, n_channel):
+        d = self.system.order
+        if (
+            counts.shape != (d,)
+            or not np.issubdtype(counts.dtype, np.integer)
+            or np.any(counts < 1)
+            or int(np.sum(counts)) != n_channel
+        ):
+            raise ValidationError(
+                f"neuron counts must be {d} integers >= 1 (one per state) summing "
+                f"to the {n_channel} neurons of a channel; got {counts.tolist()!r}",
+                attr="allocation",
+                obj=self,
+            )
+        return counts.astype(int)
 
     def _map(self, synapse):
         """``(A_H, B_H)``: Principle 3 for the realization on ``synapse``."""
