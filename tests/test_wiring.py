@@ -53,6 +53,7 @@ def test_same_arguments_in_the_same_order():
         "label",
         "seed",
         "add_to_container",
+        "allocation",
         "ens_kwargs",
     ]
 

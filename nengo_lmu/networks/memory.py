@@ -87,6 +87,10 @@ class LMUMemory(LinearNetwork):
         ``nengo_lmu.loihi.LoihiWiring()`` wires the memory for nengo_loihi).
     label, seed, add_to_container
         As for `nengo.Network`.
+    allocation : "uniform", "output" or array_like, keyword only
+        How the neurons are shared among the states (see `LinearNetwork`):
+        ``allocation=legendre_readout(order, 1.0)`` minimizes the spike noise of
+        the delay ``u(t - theta)``; ``"uniform"`` (default) gives each the same.
     **ens_kwargs
         Settings of the memory's ensembles (``neuron_type``, ``max_rates``,
         ``intercepts``, ...) and ``solver``, put on its config (see
@@ -133,6 +137,8 @@ class LMUMemory(LinearNetwork):
         label=None,
         seed=None,
         add_to_container=None,
+        *,
+        allocation="uniform",
         **ens_kwargs,
     ):
         self.order = check_order(order, obj=self)
@@ -158,6 +164,7 @@ class LMUMemory(LinearNetwork):
             label=label,
             seed=seed,
             add_to_container=add_to_container,
+            allocation=allocation,
             **ens_kwargs,
         )
 
