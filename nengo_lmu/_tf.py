@@ -48,15 +48,14 @@ def quiet_tensorflow():
     (``nengo_dl/utils.py``); that process inherits the lowered level and prints
     "TF-TRT Warning: Could not find TensorRT" and the like to our standard
     error, whatever the user set. None of those lines concern a CPU run, so
-    where the user did not set the level, they are dropped from what those two
-    imports print (everything else they print is passed on).
+    unless the user asked for them (a level of 0 or 1), they are dropped from
+    what those two imports print (everything else they print is passed on), and
+    the user's level is put back.
     """
-    user_level = "TF_CPP_MIN_LOG_LEVEL" in os.environ
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    quiet = contextlib.nullcontext() if user_level else _without_tensorflow_log_lines()
-    with quiet:
+    level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet = level not in ("0", "1")  # the user did not ask for TF's messages
+    with _without_tensorflow_log_lines() if quiet else contextlib.nullcontext():
         for name in ("tensorflow", "nengo_dl"):
             if name not in sys.modules and importlib.util.find_spec(name):
                 importlib.import_module(name)
-    if not user_level:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # what nengo_dl lowered
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = level  # what nengo_dl lowered

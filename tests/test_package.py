@@ -248,3 +248,28 @@ def test_import_graph_has_no_cycle(tmp_path):
     proc = _import_graph(tmp_path)
     assert proc.returncode == 1, proc.stdout
     assert "cycle: nengo_lmu.a <-> nengo_lmu.b" in proc.stdout
+
+
+@pytest.mark.parametrize("level", [None, "2", "3"])
+def test_quiet_tensorflow_keeps_the_users_level(level):
+    """`quiet_tensorflow` (where a command starts) drops TensorFlow's C++
+    start-up lines, which a process that nengo_dl starts prints at the level
+    nengo_dl forces (1), whether the user set a quiet level or none; the user's
+    level is put back (3 where none was set)."""
+    pytest.importorskip("nengo_dl")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
+    code = (
+        "import os; from nengo_lmu._tf import quiet_tensorflow; quiet_tensorflow(); "
+        "print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert proc.stdout.strip() == (level or "3")
+    assert "tensorflow/" not in proc.stderr, proc.stderr
