@@ -408,7 +408,7 @@ class AllocatedEncoders(SubpopulationEncoders):
         return encoders
 
 
-def check_neurons_per_state(neurons_per_state, n_neurons, dimensions):
+def check_neurons_per_state(neurons_per_state, n_neurons, dimensions, obj=None):
     """``neurons_per_state`` as ints, or raise: one positive count per state,
     summing to ``n_neurons``."""
     sizes = np.asarray(neurons_per_state)
@@ -420,8 +420,9 @@ def check_neurons_per_state(neurons_per_state, n_neurons, dimensions):
     ):
         raise ValidationError(
             f"Must be {dimensions} integers >= 1 summing to {n_neurons} (one count "
-            f"per state); got {neurons_per_state!r}",
+            f"per state); got {np.asarray(neurons_per_state).tolist()!r}",
             attr="allocation",
+            obj=obj,
         )
     return sizes.astype(int)
 

@@ -17,6 +17,7 @@ from nengo_lmu.networks.layouts import (
     as_layout,
     build_state,
     check_neurons_and_synapse,
+    check_neurons_per_state,
     choose_layout,
     minimum_neurons,
 )
@@ -529,20 +530,7 @@ class LinearNetwork(nengo.Network):
         return as_layout(self.layout)
 
     def _check_counts(self, counts, n_channel):
-        d = self.system.order
-        if (
-            counts.shape != (d,)
-            or not np.issubdtype(counts.dtype, np.integer)
-            or np.any(counts < 1)
-            or int(np.sum(counts)) != n_channel
-        ):
-            raise ValidationError(
-                f"neuron counts must be {d} integers >= 1 (one per state) summing "
-                f"to the {n_channel} neurons of a channel; got {counts.tolist()!r}",
-                attr="allocation",
-                obj=self,
-            )
-        return counts.astype(int)
+        return check_neurons_per_state(counts, n_channel, self.system.order, obj=self)
 
     def _map(self, synapse):
         """``(A_H, B_H)``: Principle 3 for the realization on ``synapse``."""
