@@ -38,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from nengo_lmu import _io  # noqa: E402
+from nengo_lmu.tasks.inference import rate_logits  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "spiking_conversion")
@@ -144,24 +145,6 @@ def train(args, x_train, y_train, x_test, y_test):
     finally:
         trainer.close()
     return weights, accuracy
-
-
-def batched_rate_logits(weights, order, theta, x):
-    """The rate network's logits for sequences ``x`` (n, n_steps, 1) at once:
-    ``h[k] = relu(W_m m[k] + W_x x[k] + W_h h[k-1] + b)``, logits ``W_out h``."""
-    from nengo_lmu.systems import discretize, lmu_matrices
-
-    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
-    m = np.zeros((len(x), order))
-    h = np.zeros((len(x), len(weights["bias"])))
-    for k in range(x.shape[1]):
-        xk = x[:, k, :1]
-        m = m @ Ad.T + (xk * weights["e_x"][0, 0]) @ Bd.T
-        drive = m @ weights["W_m"].T + xk @ weights["W_x"].T + weights["bias"]
-        if "W_h" in weights:
-            drive += h @ weights["W_h"].T
-        h = np.maximum(drive, 0)
-    return h @ weights["W_out"].T
 
 
 def batched_spiking_logits(weights, order, theta, hold, x, voltage0, rate_scale, dt):
@@ -379,7 +362,7 @@ def batched(args, results, weights, x_test, y_test):
 
     n_steps = x_test.shape[1]
     theta = float(n_steps)
-    rate = batched_rate_logits(weights, args.order, theta, x_test)
+    rate = rate_logits(weights, args.order, theta, x_test, "relu")
     rate_class = np.argmax(rate, 1)
     top_two = np.sort(rate, axis=1)[:, -2:]
     margin = top_two[:, 1] - top_two[:, 0]

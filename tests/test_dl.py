@@ -44,7 +44,7 @@ def run_cell(parallel, x, activation="tanh", **kwargs):
     with nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False) as sim:
         if parallel:
             out = sim.predict({inp: x.reshape(batch, 1, -1)}, n_steps=1)[probe]
-            return out.reshape(batch, n_steps, -1)
+            return out.reshape(batch, -1 if cell.return_sequences else 1, 8)
         return sim.predict({inp: x}, n_steps=n_steps)[probe]
 
 
@@ -65,6 +65,19 @@ def test_parallel_equals_sequential(activation):
     assert seq.shape == par.shape == (3, 50, 8)
     assert np.max(np.abs(seq - par)) < 1e-4
     assert np.max(np.abs(seq)) > 0.1  # not trivially zero
+
+
+@pytest.mark.parametrize("hidden_to_hidden", [True, False])
+def test_last_step_only_equals_the_sequences_last_step(hidden_to_hidden):
+    """return_sequences=False gives the last step of the full output (the
+    feed-forward hidden layer computes it by one product, not a convolution):
+    max abs difference < 1e-5 in float32."""
+    x = np.random.RandomState(3).uniform(-1, 1, (3, 40, 2)).astype(np.float32)
+    kw = dict(input_to_hidden=True, hidden_to_hidden=hidden_to_hidden)
+    every = run_cell(True, x, "tanh", **kw)
+    last = run_cell(True, x, "tanh", return_sequences=False, **kw)
+    assert last.shape == (3, 1, 8) and np.max(np.abs(every[:, -1])) > 0.1
+    assert np.max(np.abs(last[:, 0] - every[:, -1])) < 1e-5
 
 
 def test_sequential_memory_is_the_lmu():
@@ -126,6 +139,8 @@ def test_bad_arguments():
         )
     with pytest.raises(ValidationError, match="n_steps"):
         LMUCell(4, 3, 10.0, 1, parallel=True, add_to_container=False)
+    with pytest.raises(ValidationError, match="return_sequences=False needs"):
+        LMUCell(4, 3, 10.0, 1, return_sequences=False, add_to_container=False)
     with pytest.raises(ValidationError, match="hidden_activation"):
         LMUCell(4, 3, 10.0, 1, hidden_activation="sigmoid", add_to_container=False)
     with pytest.raises(ValidationError, match="units"):

@@ -151,7 +151,8 @@ class ParallelLMU(tf.keras.layers.Layer):
     """The LMU cell over a whole sequence at once (convolved memory, looped hidden).
 
     Inputs ``(batch, n_steps * input_d)``, outputs ``(batch, n_steps * units)``,
-    step-major, so that it fits a NengoDL TensorNode that runs for one step.
+    step-major, so that it fits a NengoDL TensorNode that runs for one step (or
+    ``(batch, units)``, the last step, for a cell with ``return_sequences=False``).
     ``weights`` are the initial values (see `nengo_lmu.dl.LMUCell`).
     """
 
@@ -162,6 +163,7 @@ class ParallelLMU(tf.keras.layers.Layer):
         self.units = cell.units
         self.activation = cell.hidden_activation
         self.initial = cell.weights
+        self.return_sequences = cell.return_sequences
         self.trainable_encoders = trainable_encoders
         self.trainable_kernels = trainable_kernels
         H = impulse_response(cell.Ad, cell.Bd, cell.n_steps)
@@ -207,6 +209,12 @@ class ParallelLMU(tf.keras.layers.Layer):
             self.W_m,
             self.e_x[0],
         )
+        if not (self.return_sequences or hasattr(self, "W_h")):
+            # the last step only: the (reversed) kernel against the whole sequence
+            drive = tf.einsum("btd,tdk->bk", x, kernel) + self.bias
+            if hasattr(self, "W_x"):
+                drive += tf.matmul(x[:, -1], self.W_x, transpose_b=True)
+            return self._activation(drive)
         padded = tf.pad(x, [[0, 0], [self.n_steps - 1, 0], [0, 0]])  # causal
         drive = tf.nn.conv1d(padded, kernel, stride=1, padding="VALID") + self.bias
         if hasattr(self, "W_x"):
@@ -220,6 +228,8 @@ class ParallelLMU(tf.keras.layers.Layer):
 
         h0 = tf.zeros_like(drive[:, 0])
         hs = tf.scan(step, tf.transpose(drive, (1, 0, 2)), initializer=h0)
+        if not self.return_sequences:
+            return hs[-1]
         return tf.reshape(tf.transpose(hs, (1, 0, 2)), (-1, self.n_steps * self.units))
 
 
@@ -227,13 +237,14 @@ def build_parallel_cell(cell, trainable_encoders=True, trainable_kernels=True):
     """Give ``cell`` (an LMUCell, inside its context) its parallel form."""
     cell.layer = ParallelLMU(cell, trainable_encoders, trainable_kernels)
     cell.input = nengo.Node(size_in=cell.n_steps * cell.input_d, label="input")
+    size_out = cell.units * (cell.n_steps if cell.return_sequences else 1)
     node = nengo_dl.TensorNode(
         cell.layer,
         shape_in=(cell.n_steps * cell.input_d,),
-        shape_out=(cell.n_steps * cell.units,),
+        shape_out=(size_out,),
         pass_time=False,
         label="parallel_lmu",
     )
-    cell.output = nengo.Node(size_in=cell.n_steps * cell.units, label="output")
+    cell.output = nengo.Node(size_in=size_out, label="output")
     nengo.Connection(cell.input, node, synapse=None)
     nengo.Connection(node, cell.output, synapse=None)

@@ -7,6 +7,8 @@ This package holds what the tasks share, one module each:
 - `nengo_lmu.tasks.models`: the classifier (an LMUCell and a linear readout).
 - `nengo_lmu.tasks.training`: the resumable `Trainer` and its checkpoints.
 - `nengo_lmu.tasks.spiking`: a trained classifier rebuilt with spiking neurons.
+- `nengo_lmu.tasks.inference`: a trained classifier's rate network in numpy, and
+  its weights files.
 
 Each task is a submodule with a ``main(argv)`` run by ``nengo-lmu train <task>``:
 

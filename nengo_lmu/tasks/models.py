@@ -35,9 +35,10 @@ def build_classifier(
                 n_steps=n_steps,
                 hidden_activation=hidden_activation,
                 hidden_to_hidden=hidden_to_hidden,
+                return_sequences=False,
                 seed=seed,
             )
-            last = cell.output[(n_steps - 1) * units :]
+            last = cell.output
         else:
             inp = nengo.Node(np.zeros(1))
             cell = LMUCell(

@@ -30,6 +30,7 @@ Examples::
     nengo-lmu train psmnist --dataset fashion --epochs 10 --out psfashion-run
     nengo-lmu train psmnist --dataset mnist --validation 10000
     nengo-lmu train psmnist --dataset mnist --data-path ~/data/mnist.npz
+    nengo-lmu train psmnist --evaluate benchmarks/results/psmnist/paper/weights.npz
 """
 
 import argparse
@@ -40,6 +41,7 @@ import time
 import numpy as np
 
 from nengo_lmu._argtypes import int_at_least, positive_float
+from nengo_lmu._io import write_json_atomic
 from nengo_lmu._tf import quiet_tensorflow
 from nengo_lmu.tasks.data import (
     DATASETS,
@@ -47,6 +49,7 @@ from nengo_lmu.tasks.data import (
     permuted_sequences,
     stratified_split,
 )
+from nengo_lmu.tasks.inference import load_weights, rate_logits, save_weights
 from nengo_lmu.tasks.training import (
     Trainer,
     epoch_order,
@@ -94,6 +97,20 @@ def build_parser():
     )
     p.add_argument("--learning-rate", type=positive_float, default=0.001)
     p.add_argument(
+        "--hidden-activation",
+        choices=("tanh", "relu", "lif"),
+        default="tanh",
+        help="the hidden units (relu and lif convert to spiking neurons)",
+    )
+    p.add_argument(
+        "--hidden-to-hidden",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the hidden units' own recurrence (the paper's model has it; without "
+        "it the hidden layer reads the memory's last step only, as the spiking "
+        "conversion needs)",
+    )
+    p.add_argument(
         "--sequential",
         action="store_true",
         help="one simulator step per pixel instead of the parallel memory",
@@ -122,7 +139,17 @@ def build_parser():
         help="early stopping: stop when validation accuracy has not improved for "
         "this many epochs and test the best epoch (needs --validation)",
     )
-    p.add_argument("--out", help="checkpoint folder (resumed if it exists)")
+    p.add_argument(
+        "--out",
+        help="checkpoint folder (resumed if it exists); a finished run also writes "
+        "results.json and the trained weights, weights.npz, there",
+    )
+    p.add_argument(
+        "--evaluate",
+        metavar="WEIGHTS",
+        help="train nothing: the test accuracy of a weights.npz that a finished run "
+        "wrote (its settings are read from the file; computed in numpy)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--compare-keras-lmu",
@@ -241,6 +268,8 @@ def main(argv=None):
     )
     if args.patience and not args.validation:
         parser.error("--patience needs a validation set (--validation N)")
+    if args.evaluate:
+        return evaluate(args.evaluate, args.data_path)
     try:
         (x_train, y_train), (x_val, y_val), (x_test, y_test) = load(args)
     except (FileNotFoundError, ImportError) as e:
@@ -266,6 +295,8 @@ def main(argv=None):
         learning_rate=args.learning_rate,
         checkpoint_dir=args.out,
         seed=args.seed,
+        hidden_activation=args.hidden_activation,
+        hidden_to_hidden=args.hidden_to_hidden,
     )
     if trainer.state["epochs_done"]:
         print(f"resuming after epoch {trainer.state['epochs_done']} from {args.out}")
@@ -273,10 +304,20 @@ def main(argv=None):
     best = train(trainer, args, (x_train, y_train), (x_val, y_val))
     accuracy = trainer.accuracy(x_test, y_test)
     print(f"test accuracy {100 * accuracy:.2f} % ({time.perf_counter() - t0:.0f} s)")
+    if args.out and trainer.parallel:
+        save_weights(
+            os.path.join(args.out, "weights.npz"),
+            trainer.trained_weights(),
+            model_settings(args, theta),
+        )
     trainer.close()
     result = {"test_accuracy": accuracy, "history": trainer.state["history"]}
     if args.patience and best:
         result["best_epoch"] = best[1]
+    if args.out:
+        write_json_atomic(
+            os.path.join(args.out, "results.json"), run_record(args, theta, result)
+        )
     if args.compare_keras_lmu:
         t0 = time.perf_counter()
         result["keras_lmu_test_accuracy"] = keras_lmu_accuracy(
@@ -288,6 +329,65 @@ def main(argv=None):
             f"({time.perf_counter() - t0:.0f} s)"
         )
     return result
+
+
+def model_settings(args, theta):
+    """What a weights file must record to rebuild the model and its data."""
+    return {
+        "units": args.units,
+        "order": args.order,
+        "theta": theta,
+        "hidden_activation": args.hidden_activation,
+        "hidden_to_hidden": args.hidden_to_hidden,
+        "dataset": args.dataset,
+        "split_seed": args.split_seed,
+        "unpermuted": args.unpermuted,
+        "permutation_seed": args.permutation_seed,
+    }
+
+
+def evaluate(path, data_path=None):
+    """The test accuracy of a weights file of a finished run (`save_weights`), in
+    numpy (`nengo_lmu.tasks.inference.rate_logits`); returns the results dict."""
+    weights, settings = load_weights(path)
+    _, (x_test, y_test) = load_dataset(
+        settings["dataset"], data_path, seed=settings["split_seed"]
+    )
+    x = sequences(x_test, settings["unpermuted"], settings["permutation_seed"])
+    t0 = time.perf_counter()
+    logits = rate_logits(
+        weights,
+        settings["order"],
+        settings["theta"],
+        x,
+        settings["hidden_activation"],
+    )
+    accuracy = float(np.mean(np.argmax(logits, -1) == np.asarray(y_test)))
+    print(
+        f"{path}: {settings['dataset']} test accuracy {100 * accuracy:.2f} % on "
+        f"{len(x)} sequences ({time.perf_counter() - t0:.0f} s, numpy)"
+    )
+    return {"test_accuracy": accuracy, "n_test": len(x), "settings": settings}
+
+
+def run_record(args, theta, result):
+    """What a finished run writes to ``<out>/results.json``: the command's
+    settings, the test accuracy, the history (per epoch: loss, accuracy, seconds,
+    validation accuracy), the machine and the versions that produced it."""
+    import platform  # pylint: disable=import-outside-toplevel
+
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.version import version  # pylint: disable=import-outside-toplevel
+
+    settings = {k: v for k, v in vars(args).items() if k not in ("out",)}
+    return {
+        "settings": settings | {"theta": theta},
+        **result,
+        "machine": f"{os.cpu_count()}-core {platform.machine()}, "
+        f"GPUs: {len(tf.config.list_physical_devices('GPU'))}",
+        "versions": {"nengo_lmu": version, "tensorflow": tf.__version__},
+    }
 
 
 def train(trainer, args, training, validation):

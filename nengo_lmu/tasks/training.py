@@ -4,6 +4,7 @@ Importing this module imports neither TensorFlow nor NengoDL; `Trainer` does.
 """
 
 import os
+import time
 import zipfile
 
 import numpy as np
@@ -224,9 +225,13 @@ class Trainer:
         return 1 if self.parallel else self.n_steps
 
     def fit(self, x, y, epochs, verbose=0):
-        """Train until ``epochs`` epochs are done in all (counting resumed ones)."""
+        """Train until ``epochs`` epochs are done in all (counting resumed ones).
+
+        Each epoch appends its Keras metrics and its wall time (``seconds``) to
+        ``state["history"]``."""
         while self.state["epochs_done"] < epochs:
             order = epoch_order(len(x), self.seed, self.state["epochs_done"])
+            t0 = time.perf_counter()
             history = self.sim.fit(
                 self._data(x[order]),
                 self._targets(y[order]),
@@ -238,6 +243,7 @@ class Trainer:
             self.state["epochs_done"] += 1
             self.state["history"].append(
                 {k: float(v[-1]) for k, v in history.history.items()}
+                | {"seconds": time.perf_counter() - t0}
             )
             if self.checkpoint_dir:
                 self.save(self.checkpoint_dir)

@@ -1,0 +1,119 @@
+"""A trained classifier's rate network in numpy: logits without TensorFlow.
+
+`rate_logits` computes what the NengoDL classifier of `nengo_lmu.tasks.Trainer`
+outputs, from its named weights (`Trainer.trained_weights`, or a weights file of
+`save_weights`), for many sequences at once. The memory's drive to the hidden
+units, ``W_m m[t]``, is one causal convolution of the input with the kernel
+``W_m H[k] e_x`` (``H`` the memory's impulse response), computed by FFT; only the
+hidden recurrence, where there is one, is stepped.
+"""
+
+import json
+
+import numpy as np
+
+from nengo_lmu.systems import discretize, impulse_response, lmu_matrices
+
+# The weight names a classifier's weights file holds, beside "settings".
+WEIGHT_NAMES = ("e_x", "W_m", "W_h", "W_x", "bias", "W_out")
+
+
+def _activation(name):
+    if name == "tanh":
+        return np.tanh
+    if name == "relu":
+        return lambda J: np.maximum(J, 0)
+    if name == "lif":
+        return _lif_rate
+    raise ValueError(f"hidden_activation must be tanh, relu or lif; got {name!r}")
+
+
+def _lif_rate(J, tau_rc=0.02, tau_ref=0.002, amplitude=1.0 / 63.0):
+    rate = np.zeros_like(J)
+    above = J > 1
+    rate[above] = amplitude / (tau_ref + tau_rc * np.log1p(1.0 / (J[above] - 1)))
+    return rate
+
+
+def memory_drive_kernel(weights, order, theta, n_steps):
+    """``K[k] = W_m H[k] e_x`` for ``k < n_steps``, (n_steps, units): the memory's
+    drive to the hidden units is ``sum_k K[k] x[t - k]``."""
+    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
+    H = impulse_response(Ad, Bd, n_steps)  # (n_steps, order)
+    return (H @ np.asarray(weights["W_m"]).T) * float(np.asarray(weights["e_x"])[0, 0])
+
+
+def rate_logits(weights, order, theta, x, hidden_activation="tanh", batch=1000):
+    """The classifier's logits for sequences ``x`` ``(n, n_steps, 1)``.
+
+    ``h[t] = f(W_m m[t] + W_x x[t] (+ W_h h[t-1]) + b)`` with the LMU memory
+    ``m`` of ``e_x x`` (order ``order``, window ``theta`` steps, ZOH at one step),
+    and logits ``W_out h[last]``. Without ``W_h`` only the last step is computed.
+
+    Parameters
+    ----------
+    weights : dict of array_like
+        ``e_x, W_m, W_x, bias, W_out`` and, for the recurrent hidden layer,
+        ``W_h`` (the names of `Trainer.trained_weights`).
+    hidden_activation : {"tanh", "relu", "lif"}
+    batch : int
+        Sequences per block (memory use grows with it).
+    """
+    f = _activation(hidden_activation)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 3 or x.shape[2] != 1:
+        raise ValueError(f"x must have shape (n, n_steps, 1); got shape {x.shape}")
+    n, n_steps = x.shape[:2]
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    K = memory_drive_kernel(w, order, theta, n_steps)  # (T, units)
+    W_x = w.get("W_x", np.zeros((len(w["bias"]), 1)))
+    out = []
+    for start in range(0, n, batch):
+        xb = x[start : start + batch, :, 0]  # (b, T)
+        if "W_h" not in w:
+            drive = xb @ K[::-1] + xb[:, -1:] @ W_x.T + w["bias"]
+            out.append(f(drive) @ w["W_out"].T)
+            continue
+        # causal convolution of each sequence with each unit's kernel, by FFT
+        size = 2 * n_steps
+        spectrum = np.fft.rfft(xb, size)[:, :, None] * np.fft.rfft(K, size, axis=0)
+        drive = np.fft.irfft(spectrum, size, axis=1)[:, :n_steps]  # (b, T, units)
+        drive += xb[:, :, None] * W_x[:, 0] + w["bias"]
+        h = np.zeros((len(xb), len(w["bias"])))
+        for t in range(n_steps):
+            h = f(drive[:, t] + h @ w["W_h"].T)
+        out.append(h @ w["W_out"].T)
+    return np.concatenate(out)
+
+
+def save_weights(path, weights, settings):
+    """Write a classifier's named weights and its ``settings`` (a JSON-able dict:
+    units, order, theta, hidden activation, data and permutation) to an npz file
+    that loads with ``allow_pickle=False`` (the settings as a JSON string)."""
+    arrays = {k: np.asarray(v) for k, v in weights.items() if k in WEIGHT_NAMES}
+    with open(path, "wb") as f:
+        np.savez(f, settings=np.array(json.dumps(settings, sort_keys=True)), **arrays)
+
+
+def load_weights(path):
+    """``(weights, settings)`` from a file of `save_weights`.
+
+    Raises
+    ------
+    ValueError
+        When the file is not such a file (naming it and what is missing).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            files = set(f.files)
+            weights = {k: f[k] for k in WEIGHT_NAMES if k in files}
+            settings = json.loads(str(f["settings"])) if "settings" in files else None
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: not a readable weights file ({e})") from None
+    missing = [k for k in ("e_x", "W_m", "bias", "W_out") if k not in weights]
+    if settings is None or missing:
+        raise ValueError(
+            f"{path}: not a classifier weights file of save_weights (missing: "
+            f"{missing + ([] if settings is not None else ['settings'])})"
+        )
+    return weights, settings
