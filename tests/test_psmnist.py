@@ -11,6 +11,7 @@ import scipy.linalg
 
 from nengo_lmu import tasks
 from nengo_lmu.tasks.inference import rate_logits
+from nengo_lmu.tasks.spiking import batched_spiking_logits, initial_voltages
 
 BENCHMARKS = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks")
 
@@ -322,6 +323,44 @@ def rate_reference(weights, order, theta, x):
     return weights["W_out"] @ h
 
 
+def test_batched_spike_counts_equal_nengo():
+    """The spike counts of batched_spiking_logits (whole presentation, last
+    window) equal those of nengo.Simulator's hidden neurons, for a network
+    without the hidden recurrence or W_x (the spiking-friendly variant)."""
+    import nengo
+
+    rng = np.random.RandomState(5)
+    order, units, n_steps, theta, hold = 4, 7, 6, 6.0, 5
+    weights = {
+        "e_x": np.ones((1, 1)),
+        "W_m": rng.randn(units, order),
+        "bias": rng.uniform(0, 1, units),
+        "W_out": rng.randn(3, units),
+    }
+    x = rng.uniform(0, 1, (3, n_steps, 1))
+    net, _, probe = tasks.spiking_classifier(
+        weights, order, theta, n_steps, steps_per_sample=hold
+    )
+    (ensemble,) = net.all_ensembles
+    with net:
+        p_spikes = nengo.Probe(ensemble.neurons)
+    expected = []
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        for sequence in x:
+            sim.reset()
+            net.current["sequence"] = sequence[:, 0]
+            sim.run_steps((n_steps + 1) * hold)
+            # SpikingRectifiedLinear outputs amplitude / dt per spike
+            counts = sim.data[p_spikes] * sim.dt / (1 / 100.0)
+            expected.append([counts.sum(), counts[-hold:].sum()])
+    logits, spikes = batched_spiking_logits(
+        weights, order, theta, hold, x, initial_voltages(net), return_spikes=True
+    )
+    assert spikes.shape == (3, 2)
+    assert np.all(spikes[:, 0] > spikes[:, 1]) and np.all(spikes[:, 1] > 0)
+    assert np.allclose(spikes, expected, rtol=0, atol=1e-6)
+
+
 def test_spiking_steps_per_pixel_against_reference():
     """spiking_classifier at 1, 4 and 13 steps per pixel against the spike-by-spike
     reference above (same initial voltages, read from the simulator): equal to
@@ -331,8 +370,6 @@ def test_spiking_steps_per_pixel_against_reference():
     presentations lengthen: the mean error at 200 steps per pixel is under a fifth
     of that at 10 (spike-count quantization shrinks as 1 / hold: a factor 20
     expected)."""
-    import nengo
-
     rng = np.random.RandomState(4)
     order, units, n_steps, theta = 3, 6, 8, 8.0
     weights = {
@@ -347,7 +384,6 @@ def test_spiking_steps_per_pixel_against_reference():
     y = np.zeros(4, dtype=int)
     rate_scale, dt = 100.0, 0.001
     errors = {}
-    bench = load_benchmark("spiking_conversion")
     assert np.allclose(
         rate_logits(weights, order, theta, x, "relu"),
         [rate_reference(weights, order, theta, s[:, 0]) for s in x],
@@ -359,9 +395,7 @@ def test_spiking_steps_per_pixel_against_reference():
             weights, order, theta, n_steps, steps_per_sample=hold, rate_scale=rate_scale
         )
         _, outputs = tasks.spiking_accuracy(net, probe, x, y, return_outputs=True)
-        (ensemble,) = net.all_ensembles
-        with nengo.Simulator(net, progress_bar=False) as sim:
-            voltage0 = np.array(sim.signals[sim.model.sig[ensemble.neurons]["voltage"]])
+        voltage0 = initial_voltages(net)
         reference = np.array(
             [
                 spiking_reference(
@@ -371,7 +405,7 @@ def test_spiking_steps_per_pixel_against_reference():
             ]
         )
         assert np.allclose(outputs, reference, rtol=0, atol=1e-9), hold
-        batched = bench.batched_spiking_logits(
+        batched = batched_spiking_logits(
             weights, order, theta, hold, x, voltage0, rate_scale, dt
         )
         assert np.allclose(batched, outputs, rtol=0, atol=1e-9), hold
