@@ -21,6 +21,13 @@ What each file holds and which command writes it:
 ``loihi/scaling.json``                   ``python benchmarks/loihi_scaling.py``
 ``psmnist_mnist5k/results.json``         ``python benchmarks/psmnist_mnist5k.py``
 ``spiking_conversion/results.json``      ``python benchmarks/spiking_conversion.py``
+``psmnist/paper``, ``psmnist/variant``   ``nengo-lmu train psmnist --dataset mnist ...
+(``results.json``, or ``state.json``     --out DIR`` (`PSMNIST_RUNS` lists the
+while training)                          commands)
+``psmnist/spiking/results.json``         ``python benchmarks/psmnist_spiking.py``
+``psmnist/speed.json``                   ``python benchmarks/train_speed.py --data
+                                         mnist --batches 50 --models
+                                         parallel,keras-lmu --out ...``
 =======================================  ==============================================
 """
 
@@ -346,6 +353,144 @@ def spiking_rate_line(results):
     )
 
 
+# -- psMNIST on the full MNIST (nengo-lmu train psmnist --dataset mnist) -------------
+
+# The committed runs, by folder under benchmarks/results/psmnist/: a description,
+# the published figure it is measured against, and the command that trains it.
+PSMNIST_RUNS = {
+    "paper": (
+        "the paper's model: 212 tanh units with their recurrence, order 256",
+        "97.15 % (Voelker et al. 2019)",
+        "nengo-lmu train psmnist --dataset mnist --validation 10000 --out "
+        "benchmarks/results/psmnist/paper",
+    ),
+    "variant": (
+        "spiking-friendly: 346 ReLU units, no hidden recurrence, order 468",
+        "98.49 % (Chilkuri & Eliasmith 2021, 165k weights)",
+        "nengo-lmu train psmnist --dataset mnist --validation 10000 "
+        "--no-hidden-to-hidden --hidden-activation relu --units 346 --order 468 "
+        "--epochs 20 --patience 4 --out benchmarks/results/psmnist/variant",
+    ),
+}
+
+
+def psmnist_run(folder):
+    """A run's record: its results.json when finished, else its checkpoint's
+    state.json (``test_accuracy`` then absent); None when neither exists."""
+    folder = Path(folder)
+    if (folder / "results.json").exists():
+        return read_json(folder / "results.json")
+    if (folder / "state.json").exists():
+        state = read_json(folder / "state.json")
+        return {"history": state["history"], "in_progress": True}
+    return None
+
+
+def psmnist_full_table(results):
+    rows = []
+    for name, (model, published, _) in PSMNIST_RUNS.items():
+        run = psmnist_run(results / "psmnist" / name)
+        if run is None:
+            continue
+        history = run["history"]
+        val = [h["val_accuracy"] for h in history if "val_accuracy" in h]
+        seconds = [h["seconds"] for h in history if "seconds" in h]
+        if run.get("in_progress"):
+            test = f"training: {len(history)} epochs done"
+        else:
+            test = percent(run["test_accuracy"], 2)
+            if "best_epoch" in run:
+                test += f" (weights of epoch {run['best_epoch']})"
+        rows.append(
+            [
+                model,
+                str(len(history)),
+                percent(max(val), 2) if val else "-",
+                test,
+                f"{np.mean(seconds):.0f}" if seconds else "-",
+                published,
+            ]
+        )
+    return Table(
+        [
+            "model",
+            "epochs",
+            "best validation",
+            "test accuracy (10,000)",
+            "s / epoch",
+            "published",
+        ],
+        rows,
+        align=["l", "r", "r", "r", "r", "l"],
+    )
+
+
+def psmnist_epochs_table(results):
+    rows = []
+    for name in PSMNIST_RUNS:
+        run = psmnist_run(results / "psmnist" / name)
+        for epoch, h in enumerate(run["history"] if run else [], 1):
+            rows.append(
+                [
+                    name,
+                    str(epoch),
+                    f"{h['loss']:.4f}",
+                    percent(h["probe_accuracy"], 2),
+                    percent(h["val_accuracy"], 2) if "val_accuracy" in h else "-",
+                    f"{h['seconds']:.0f}" if "seconds" in h else "-",
+                ]
+            )
+    return Table(
+        ["run", "epoch", "training loss", "training accuracy", "validation", "s"],
+        rows,
+    )
+
+
+def psmnist_spiking_table(results):
+    """The spiking variant against steps per pixel (benchmarks/psmnist_spiking.py)."""
+    holds = sorted(results["holds"], key=int)
+    r = results["holds"]
+    rate_ops = results["rate_operations"]
+    rows = [
+        ["test accuracy, spiking"] + [percent(r[h]["accuracy"], 2) for h in holds],
+        ["same class as the rate network"]
+        + [percent(r[h]["agreement_with_rate"]) for h in holds],
+        ["hidden spikes per inference"] + [f"{r[h]['spikes']:,.0f}" for h in holds],
+        ["of which in the last window"]
+        + [f"{r[h]['spikes_last_window']:,.0f}" for h in holds],
+        ["readout ACs per inference (10 per spike)"]
+        + [f"{r[h]['readout_acs']:.3g}" for h in holds],
+        ["MACs per inference (memory, hidden input per window)"]
+        + [f"{r[h]['spiking_macs']:.3g}" for h in holds],
+    ]
+    header = ["steps per pixel"] + holds
+    rate = (
+        f"The rate network classifies {percent(results['rate_accuracy'], 2)} of these "
+        f"{count(results['n_test'])} test digits with {rate_ops['rate_macs']:.3g} "
+        f"MACs per inference ({rate_ops['memory_macs']:.3g} of them the memory's; "
+        f"{rate_ops['rate_hidden_nonzero']:.0f} of "
+        f"{results['settings']['units']} hidden units active on average).\n"
+    )
+    return Table(header, rows), rate
+
+
+def psmnist_speed_table(results):
+    """Seconds per training batch, ours and keras-lmu's (benchmarks/train_speed.py)."""
+    speed = results["seconds_per_batch"]
+    names = {
+        "parallel": "nengo-lmu LMUCell(parallel=True), NengoDL",
+        "keras-lmu": "keras-lmu 0.9 LMU (SimpleRNNCell)",
+        "sequential": "NengoDL example structure (sequential)",
+    }
+    ours = speed["parallel"]
+    rows = [
+        [names[k], f"{v:.2f}", f"{v / ours:.1f}"]
+        for k, v in speed.items()
+        if k in names
+    ]
+    return Table(["model", "s / batch (median)", "ratio to ours"], rows)
+
+
 # -- the pages ----------------------------------------------------------------------
 
 
@@ -371,6 +516,24 @@ def tables(results=RESULTS):
     spiking = read_json(results / "spiking_conversion/results.json")
     out["spiking-conversion"] = spiking_table(spiking)
     out["spiking-conversion-rate"] = spiking_rate_line(spiking)
+    out["psmnist-full"] = psmnist_full_table(results)
+    out["psmnist-full-epochs"] = psmnist_epochs_table(results)
+    psmnist = results / "psmnist"
+    missing = "Not measured yet: ``{}`` writes ``{}``.\n"
+    if (psmnist / "spiking" / "results.json").exists():
+        table, line = psmnist_spiking_table(read_json(psmnist / "spiking/results.json"))
+        out["psmnist-spiking"], out["psmnist-spiking-rate"] = table, line
+    else:
+        out["psmnist-spiking"] = missing.format(
+            "python benchmarks/psmnist_spiking.py", "psmnist/spiking/results.json"
+        )
+        out["psmnist-spiking-rate"] = ""
+    if (psmnist / "speed.json").exists():
+        out["psmnist-speed"] = psmnist_speed_table(read_json(psmnist / "speed.json"))
+    else:
+        out["psmnist-speed"] = missing.format(
+            "python benchmarks/train_speed.py --data mnist ...", "psmnist/speed.json"
+        )
     return out
 
 

@@ -347,3 +347,46 @@ def test_built_pages_load_nothing_from_another_host(tmp_path):
             assert (page.parent / src).exists(), (page.name, src)
             with_math += 1
     assert with_math > 0
+
+
+def test_psmnist_full_tables_match_run_files(results_pages, generated):
+    """The full-MNIST tables show each committed run's history, epoch by epoch,
+    and its test accuracy (results.json) or its progress (state.json)."""
+    _, *epochs = table_rows(generated["psmnist-full-epochs"])
+    _, *summary = table_rows(generated["psmnist-full"])
+    runs = 0
+    for name, (model, _, _) in results_pages.PSMNIST_RUNS.items():
+        run = results_pages.psmnist_run(RESULTS / "psmnist" / name)
+        if run is None:
+            continue
+        runs += 1
+        mine = [row for row in epochs if row[0] == name]
+        assert [row[1] for row in mine] == [
+            str(i) for i in range(1, len(run["history"]) + 1)
+        ]
+        for row, h in zip(mine, run["history"]):
+            assert row[2] == f"{h['loss']:.4f}"
+            assert row[3] == f"{100 * h['probe_accuracy']:.2f} %"
+        (row,) = [row for row in summary if row[0] == model]
+        if "test_accuracy" in run:
+            assert row[3].startswith(f"{100 * run['test_accuracy']:.2f} %")
+        else:
+            assert row[3] == f"training: {len(run['history'])} epochs done"
+    assert len(summary) == runs
+
+
+def test_psmnist_spiking_table_matches_json(generated):
+    path = RESULTS / "psmnist" / "spiking" / "results.json"
+    if not path.exists():
+        assert "Not measured yet" in generated["psmnist-spiking"]
+        return
+    results = json.loads(path.read_text())
+    header, *rows = table_rows(generated["psmnist-spiking"])
+    holds = header[1:]
+    assert holds == sorted(results["holds"], key=int)
+    assert rows[0][1:] == [
+        f"{100 * results['holds'][h]['accuracy']:.2f} %" for h in holds
+    ]
+    assert rows[2][1:] == [f"{results['holds'][h]['spikes']:,.0f}" for h in holds]
+    rate = generated["psmnist-spiking-rate"]
+    assert f"{100 * results['rate_accuracy']:.2f} %" in rate
