@@ -371,7 +371,7 @@ def test_psmnist_full_tables_match_run_files(results_pages, generated):
         if "test_accuracy" in run:
             assert row[3].startswith(f"{100 * run['test_accuracy']:.2f} %")
         else:
-            assert row[3] == f"training: {len(run['history'])} epochs done"
+            assert row[3].startswith(f"training: {len(run['history'])} epoch")
     assert len(summary) == runs
 
 
@@ -390,3 +390,16 @@ def test_psmnist_spiking_table_matches_json(generated):
     assert rows[2][1:] == [f"{results['holds'][h]['spikes']:,.0f}" for h in holds]
     rate = generated["psmnist-spiking-rate"]
     assert f"{100 * results['rate_accuracy']:.2f} %" in rate
+
+
+def test_psmnist_speed_table_matches_json(generated):
+    path = RESULTS / "psmnist" / "speed.json"
+    if not path.exists():
+        assert "Not measured yet" in generated["psmnist-speed"]
+        return
+    speed = json.loads(path.read_text())["seconds_per_batch"]
+    _, *rows = table_rows(generated["psmnist-speed"])
+    assert [row[1] for row in rows] == [f"{v:.2f}" for v in speed.values()]
+    assert [row[2] for row in rows] == [
+        f"{v / speed['parallel']:.1f}" for v in speed.values()
+    ]
