@@ -452,6 +452,7 @@ def psmnist_spiking_table(results):
     holds = sorted(results["holds"], key=int)
     r = results["holds"]
     rate_ops = results["rate_operations"]
+    units = results["settings"]["units"]
     rows = [
         ["test accuracy, spiking"] + [percent(r[h]["accuracy"], 2) for h in holds],
         ["same class as the rate network"]
@@ -459,6 +460,10 @@ def psmnist_spiking_table(results):
         ["hidden spikes per inference"] + [f"{r[h]['spikes']:,.0f}" for h in holds],
         ["of which in the last window"]
         + [f"{r[h]['spikes_last_window']:,.0f}" for h in holds],
+        # NeuroBench's activation sparsity: the share of (neuron, step) outputs
+        # that are zero, over the 785 windows of `hold` steps
+        ["activation sparsity (neuron-steps without a spike)"]
+        + [f"{1 - r[h]['spikes'] / (units * 785 * int(h)):.4f}" for h in holds],
         ["readout ACs per inference (10 per spike)"]
         + [f"{r[h]['readout_acs']:.3g}" for h in holds],
         ["MACs per inference (memory, hidden input per window)"]
@@ -469,8 +474,9 @@ def psmnist_spiking_table(results):
         f"The rate network classifies {percent(results['rate_accuracy'], 2)} of these "
         f"{count(results['n_test'])} test digits with {rate_ops['rate_macs']:.3g} "
         f"MACs per inference ({rate_ops['memory_macs']:.3g} of them the memory's; "
-        f"{rate_ops['rate_hidden_nonzero']:.0f} of "
-        f"{results['settings']['units']} hidden units active on average).\n"
+        f"{rate_ops['rate_hidden_nonzero']:.0f} of {units} hidden units active on "
+        f"average: activation sparsity "
+        f"{1 - rate_ops['rate_hidden_nonzero'] / units:.2f}).\n"
     )
     return Table(header, rows), rate
 
