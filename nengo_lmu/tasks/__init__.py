@@ -39,10 +39,13 @@ from nengo_lmu.tasks.data import (
     stratified_split,
     write_idx,
 )
+from nengo_lmu.tasks.inference import load_weights, rate_logits, save_weights
 from nengo_lmu.tasks.models import build_classifier
 from nengo_lmu.tasks.spiking import (
     ONE_STEP,
     WindowSample,
+    batched_spiking_logits,
+    initial_voltages,
     spiking_accuracy,
     spiking_classifier,
 )
@@ -65,8 +68,10 @@ __all__ = [
     "ONE_STEP",
     "Trainer",
     "WindowSample",
+    "batched_spiking_logits",
     "build_classifier",
     "epoch_order",
+    "initial_voltages",
     "load_checkpoint",
     "load_dataset",
     "load_digits",
@@ -74,10 +79,13 @@ __all__ = [
     "load_idx_folder",
     "load_mnist",
     "load_mnist5k",
+    "load_weights",
     "permuted_sequences",
+    "rate_logits",
     "read_idx",
     "restore_training_arrays",
     "save_checkpoint",
+    "save_weights",
     "spiking_accuracy",
     "spiking_classifier",
     "stratified_split",
