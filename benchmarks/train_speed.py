@@ -123,6 +123,9 @@ def mnist_batches(count, batch):
 
 
 def main():
+    from nengo_lmu._tf import quiet_tensorflow
+
+    quiet_tensorflow()  # before TensorFlow loads: no TF-TRT line
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--units", type=int, default=212)
