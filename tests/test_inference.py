@@ -154,3 +154,12 @@ def test_committed_variant_test_accuracy():
     weights, settings, record, x, y = committed_run("variant", 10000)
     logits = rate_logits(weights, settings["order"], settings["theta"], x, "relu")
     assert abs(np.mean(np.argmax(logits, 1) == y) - record["test_accuracy"]) <= 5e-4
+
+
+def test_evaluate_names_a_bad_file(tmp_path, capsys):
+    from nengo_lmu.tasks import psmnist
+
+    with pytest.raises(SystemExit):
+        psmnist.main(["--evaluate", str(tmp_path / "missing.npz")])
+    err = capsys.readouterr().err
+    assert "--evaluate:" in err and "missing.npz: not a readable weights file" in err

@@ -269,7 +269,10 @@ def main(argv=None):
     if args.patience and not args.validation:
         parser.error("--patience needs a validation set (--validation N)")
     if args.evaluate:
-        return evaluate(args.evaluate, args.data_path)
+        try:
+            return evaluate(args.evaluate, args.data_path)
+        except ValueError as e:
+            parser.error(f"--evaluate: {e}")
     try:
         (x_train, y_train), (x_val, y_val), (x_test, y_test) = load(args)
     except (FileNotFoundError, ImportError) as e:
