@@ -11,24 +11,21 @@ Usage::
     python benchmarks/psmnist_curves.py
 """
 
-import json
+import importlib.util
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDER = os.path.join(HERE, "results", "psmnist")
-RUNS = {
-    "paper": ("paper's model (212 tanh units, recurrent)", 0.9715),
-    "variant": ("spiking-friendly (346 ReLU units, feed-forward)", 0.9849),
-}
 
 
-def read_run(folder):
-    for name in ("results.json", "state.json"):
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                return json.load(f)
-    return None
+def results_pages():
+    """docs/results_pages.py: the runs (`PSMNIST_RUNS`) and their reader, shared
+    with the results page's tables."""
+    path = os.path.join(HERE, os.pardir, "docs", "results_pages.py")
+    spec = importlib.util.spec_from_file_location("results_pages", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main():
@@ -37,9 +34,10 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for i, (name, (label, published)) in enumerate(RUNS.items()):
-        run = read_run(os.path.join(FOLDER, name))
+    pages = results_pages()
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    for i, (name, (label, published, _, _)) in enumerate(pages.PSMNIST_RUNS.items()):
+        run = pages.psmnist_run(os.path.join(FOLDER, name))
         if run is None:
             continue
         color = f"C{i}"
@@ -75,8 +73,8 @@ def main():
         )
     ax.set_xlabel("epoch (50,000 training digits)")
     ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(90, 100)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_ylim(top=100)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title("psMNIST on the full MNIST, NengoDL (validation: 10,000 held out)")
     fig.tight_layout()
     path = os.path.join(FOLDER, "training.png")

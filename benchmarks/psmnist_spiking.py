@@ -135,8 +135,8 @@ def plot(results, path):
 def main(argv=None):
     args = parse_args(argv)
     from nengo_lmu import tasks
-    from nengo_lmu.tasks.inference import load_weights, rate_logits
-    from nengo_lmu.tasks.psmnist import sequences
+    from nengo_lmu.tasks.inference import hidden_rates, load_weights
+    from nengo_lmu.tasks.psmnist import evaluation_sequences
     from nengo_lmu.tasks.spiking import batched_spiking_logits, initial_voltages
 
     weights, settings = load_weights(args.weights)
@@ -147,11 +147,7 @@ def main(argv=None):
         )
     with open(args.weights, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    _, (x_test, y_test) = tasks.load_dataset(
-        settings["dataset"], seed=settings["split_seed"]
-    )
-    x = sequences(x_test, settings["unpermuted"], settings["permutation_seed"])
-    x, y = x[: args.test], y_test[: args.test]
+    x, y = evaluation_sequences(settings, n=args.test)
     order, theta, n_steps = settings["order"], settings["theta"], x.shape[1]
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.json")
@@ -159,10 +155,10 @@ def main(argv=None):
     results = _io.read_json(path) if os.path.exists(path) else None
     if results is None or results.get("key") != key:
         results = {"key": key, "settings": settings, "holds": {}, **key}
-    rate = rate_logits(weights, order, theta, x, "relu")
-    # the hidden layer's rate activations at the last step, for the readout MACs
-    no_readout = dict(weights, W_out=np.eye(len(weights["bias"])))
-    hidden = rate_logits(no_readout, order, theta, x, "relu")
+    # the hidden layer's rate activations at the last step (for the readout's
+    # effective MACs) and the rate network's logits
+    hidden = hidden_rates(weights, order, theta, x, "relu")
+    rate = hidden @ weights["W_out"].T
     results["rate_accuracy"] = float(np.mean(np.argmax(rate, 1) == y))
     results["rate_operations"] = operations(settings, hidden, None)
     print(

@@ -113,7 +113,6 @@ def mnist_batches(count, batch):
     from nengo_lmu.tasks import epoch_order, psmnist
 
     args = psmnist.build_parser().parse_args(["--validation", "10000"])
-    args.max_train = None
     (x, y), _, _ = psmnist.load(args)
     order = epoch_order(len(x), args.seed, 0)[: count * batch]
     return [

@@ -355,7 +355,7 @@ def test_psmnist_full_tables_match_run_files(results_pages, generated):
     _, *epochs = table_rows(generated["psmnist-full-epochs"])
     _, *summary = table_rows(generated["psmnist-full"])
     runs = 0
-    for name, (model, _, _) in results_pages.PSMNIST_RUNS.items():
+    for name, (model, *_) in results_pages.PSMNIST_RUNS.items():
         run = results_pages.psmnist_run(RESULTS / "psmnist" / name)
         if run is None:
             continue

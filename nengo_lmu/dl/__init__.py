@@ -3,6 +3,7 @@
 - `nengo_lmu.dl.cell`: `LMUCell`, the trainable LMU layer as a Nengo network
   (sequential: plain Nengo, one simulator step per time step; ``parallel=True``:
   the memory of a whole sequence at once, through `nengo_lmu.dl.parallel`).
+- `nengo_lmu.dl.neurons`: the hidden units' neuron types, one per activation.
 - `nengo_lmu.dl.parallel`: the TensorFlow layers (`ParallelLMU`,
   `LegendreMemoryConv`) and helpers.
 
@@ -12,7 +13,8 @@ Importing this package imports neither TensorFlow nor NengoDL; the names of
 
 import importlib
 
-from nengo_lmu.dl.cell import HIDDEN_ACTIVATIONS, LMUCell, glorot_uniform
+from nengo_lmu.dl.cell import LMUCell, glorot_uniform
+from nengo_lmu.dl.neurons import HIDDEN_ACTIVATIONS, LIF_AMPLITUDE, hidden_neuron_type
 
 _PARALLEL = (
     "LegendreMemoryConv",
@@ -23,7 +25,14 @@ _PARALLEL = (
     "truncation_steps",
 )
 
-__all__ = ["HIDDEN_ACTIVATIONS", "LMUCell", "glorot_uniform", *_PARALLEL]
+__all__ = [
+    "HIDDEN_ACTIVATIONS",
+    "LIF_AMPLITUDE",
+    "LMUCell",
+    "glorot_uniform",
+    "hidden_neuron_type",
+    *_PARALLEL,
+]
 
 
 def __getattr__(name):

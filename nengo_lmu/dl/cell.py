@@ -5,6 +5,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
+from nengo_lmu.dl.neurons import HIDDEN_ACTIVATIONS, hidden_neuron_type
 from nengo_lmu.systems import discretize, lmu_matrices
 
 
@@ -13,9 +14,6 @@ def glorot_uniform(shape, rng):
     fan_out, fan_in = shape
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=shape)
-
-
-HIDDEN_ACTIVATIONS = ("tanh", "relu", "lif")
 
 
 class LMUCell(nengo.Network):
@@ -240,13 +238,6 @@ class LMUCell(nengo.Network):
             )
         return y
 
-    def _neuron_type(self):
-        if self.hidden_activation == "tanh":
-            return nengo.Tanh(tau_ref=1.0)  # output tanh(J)
-        if self.hidden_activation == "relu":
-            return nengo.RectifiedLinear()
-        return nengo.LIFRate(amplitude=1.0 / 63.0)
-
     def _build_sequential(self, trainable_encoders, trainable_kernels):
         w = self.weights
         trainable = _trainable_config(self)
@@ -257,7 +248,7 @@ class LMUCell(nengo.Network):
             self.hidden = nengo.Ensemble(
                 self.units,
                 1,
-                neuron_type=self._neuron_type(),
+                neuron_type=hidden_neuron_type(self.hidden_activation),
                 gain=np.ones(self.units),
                 bias=w["bias"],
                 label="hidden",

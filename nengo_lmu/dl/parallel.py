@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from nengo_lmu._validation import check_choice, check_order, check_positive
+from nengo_lmu.dl.neurons import LIF_AMPLITUDE
 from nengo_lmu.systems import discretize, impulse_response, lmu_matrices
 
 
@@ -194,7 +195,7 @@ class ParallelLMU(tf.keras.layers.Layer):
             return tf.tanh(J)
         if self.activation == "relu":
             return tf.nn.relu(J)
-        return lif_rate(J, amplitude=1.0 / 63.0)
+        return lif_rate(J, amplitude=LIF_AMPLITUDE)
 
     def call(self, inputs):
         x = tf.reshape(inputs, (-1, self.n_steps, self.input_d))

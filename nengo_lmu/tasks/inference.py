@@ -12,27 +12,11 @@ import json
 
 import numpy as np
 
+from nengo_lmu.dl.neurons import hidden_neuron_type
 from nengo_lmu.systems import discretize, impulse_response, lmu_matrices
 
 # The weight names a classifier's weights file holds, beside "settings".
 WEIGHT_NAMES = ("e_x", "W_m", "W_h", "W_x", "bias", "W_out")
-
-
-def _activation(name):
-    if name == "tanh":
-        return np.tanh
-    if name == "relu":
-        return lambda J: np.maximum(J, 0)
-    if name == "lif":
-        return _lif_rate
-    raise ValueError(f"hidden_activation must be tanh, relu or lif; got {name!r}")
-
-
-def _lif_rate(J, tau_rc=0.02, tau_ref=0.002, amplitude=1.0 / 63.0):
-    rate = np.zeros_like(J)
-    above = J > 1
-    rate[above] = amplitude / (tau_ref + tau_rc * np.log1p(1.0 / (J[above] - 1)))
-    return rate
 
 
 def memory_drive_kernel(weights, order, theta, n_steps):
@@ -43,47 +27,61 @@ def memory_drive_kernel(weights, order, theta, n_steps):
     return (H @ np.asarray(weights["W_m"]).T) * float(np.asarray(weights["e_x"])[0, 0])
 
 
-def rate_logits(weights, order, theta, x, hidden_activation="tanh", batch=1000):
-    """The classifier's logits for sequences ``x`` ``(n, n_steps, 1)``.
+def hidden_rates(weights, order, theta, x, hidden_activation="tanh", batch=1000):
+    """The hidden units' outputs at the last step for sequences ``x`` ``(n,
+    n_steps, 1)``, ``(n, units)``.
 
     ``h[t] = f(W_m m[t] + W_x x[t] (+ W_h h[t-1]) + b)`` with the LMU memory
-    ``m`` of ``e_x x`` (order ``order``, window ``theta`` steps, ZOH at one step),
-    and logits ``W_out h[last]``. Without ``W_h`` only the last step is computed.
+    ``m`` of ``e_x x`` (order ``order``, window ``theta`` steps, ZOH at one step)
+    and ``f`` the cell's neuron type (`nengo_lmu.dl.neurons.hidden_neuron_type`).
+    Without ``W_h`` only the last step is computed.
 
     Parameters
     ----------
     weights : dict of array_like
-        ``e_x, W_m, W_x, bias, W_out`` and, for the recurrent hidden layer,
-        ``W_h`` (the names of `Trainer.trained_weights`).
+        ``e_x, W_m, W_x, bias`` and, for the recurrent hidden layer, ``W_h`` (the
+        names of `Trainer.trained_weights`).
     hidden_activation : {"tanh", "relu", "lif"}
     batch : int
         Sequences per block (memory use grows with it).
     """
-    f = _activation(hidden_activation)
+    neuron = hidden_neuron_type(hidden_activation)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or x.shape[2] != 1:
         raise ValueError(f"x must have shape (n, n_steps, 1); got shape {x.shape}")
     n, n_steps = x.shape[:2]
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    units = len(w["bias"])
+    ones, zeros = np.ones(units), np.zeros(units)
+
+    def f(J):
+        return neuron.rates(J, ones, zeros)
+
     K = memory_drive_kernel(w, order, theta, n_steps)  # (T, units)
-    W_x = w.get("W_x", np.zeros((len(w["bias"]), 1)))
+    W_x = w.get("W_x", np.zeros((units, 1)))
     out = []
     for start in range(0, n, batch):
         xb = x[start : start + batch, :, 0]  # (b, T)
         if "W_h" not in w:
-            drive = xb @ K[::-1] + xb[:, -1:] @ W_x.T + w["bias"]
-            out.append(f(drive) @ w["W_out"].T)
+            out.append(f(xb @ K[::-1] + xb[:, -1:] @ W_x.T + w["bias"]))
             continue
         # causal convolution of each sequence with each unit's kernel, by FFT
         size = 2 * n_steps
         spectrum = np.fft.rfft(xb, size)[:, :, None] * np.fft.rfft(K, size, axis=0)
         drive = np.fft.irfft(spectrum, size, axis=1)[:, :n_steps]  # (b, T, units)
         drive += xb[:, :, None] * W_x[:, 0] + w["bias"]
-        h = np.zeros((len(xb), len(w["bias"])))
+        h = np.zeros((len(xb), units))
         for t in range(n_steps):
             h = f(drive[:, t] + h @ w["W_h"].T)
-        out.append(h @ w["W_out"].T)
+        out.append(h)
     return np.concatenate(out)
+
+
+def rate_logits(weights, order, theta, x, hidden_activation="tanh", batch=1000):
+    """The classifier's logits ``W_out h[last]`` for sequences ``x`` ``(n,
+    n_steps, 1)`` (see `hidden_rates`; ``weights`` also hold ``W_out``)."""
+    hidden = hidden_rates(weights, order, theta, x, hidden_activation, batch)
+    return hidden @ np.asarray(weights["W_out"], dtype=np.float64).T
 
 
 def save_weights(path, weights, settings):

@@ -349,14 +349,23 @@ def model_settings(args, theta):
     }
 
 
+def evaluation_sequences(settings, data_path=None, n=None):
+    """The test set of the run that ``settings`` (of a weights file) describe, as
+    its sequences and labels: the same data set, split and pixel order (the
+    first ``n`` only, when given)."""
+    _, (x_test, y_test) = load_dataset(
+        settings["dataset"], data_path, seed=settings["split_seed"]
+    )
+    x_test, y_test = x_test[:n], y_test[:n]
+    x = sequences(x_test, settings["unpermuted"], settings["permutation_seed"])
+    return x, y_test
+
+
 def evaluate(path, data_path=None):
     """The test accuracy of a weights file of a finished run (`save_weights`), in
     numpy (`nengo_lmu.tasks.inference.rate_logits`); returns the results dict."""
     weights, settings = load_weights(path)
-    _, (x_test, y_test) = load_dataset(
-        settings["dataset"], data_path, seed=settings["split_seed"]
-    )
-    x = sequences(x_test, settings["unpermuted"], settings["permutation_seed"])
+    x, y_test = evaluation_sequences(settings, data_path)
     t0 = time.perf_counter()
     logits = rate_logits(
         weights,

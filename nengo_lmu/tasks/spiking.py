@@ -11,6 +11,8 @@ import numbers
 import nengo
 import numpy as np
 
+from nengo_lmu.dl.neurons import LIF_AMPLITUDE, hidden_neuron_type
+
 
 class WindowSample(nengo.Process):
     """Sample a signal once per window of ``hold`` steps and hold the sample.
@@ -148,9 +150,7 @@ def _hidden_neurons(neuron, rate_scale, spiking):
     elif neuron == "lif":
         scale = 1.0
         neuron_type = (
-            nengo.LIF(amplitude=1.0 / 63.0)
-            if spiking
-            else nengo.LIFRate(amplitude=1.0 / 63.0)
+            nengo.LIF(amplitude=LIF_AMPLITUDE) if spiking else hidden_neuron_type("lif")
         )
     else:
         raise ValueError(f"neuron must be 'relu' or 'lif'; got {neuron!r}")
