@@ -180,7 +180,7 @@ def _options(help_text):
 # Options that default to nothing (no folder, no path, no early stopping): the
 # only ones whose help may say "(default: None)".
 NO_DEFAULT = {
-    "psmnist": {"--data-path", "--patience", "--out"},
+    "psmnist": {"--data-path", "--patience", "--out", "--evaluate"},
     "mackey_glass": {"--checkpoint-dir"},
     "capacity": {"--out"},
     "spiking_digits": {"--data-path"},
