@@ -2,8 +2,9 @@
 
 Reads each run folder under benchmarks/results/psmnist/ (``results.json`` of a
 finished run, else the checkpoint's ``state.json``) and plots the training and
-validation accuracy per epoch, with the test accuracy of finished runs and the
-published figures as reference lines. Writes
+validation accuracy per epoch, with the test accuracy of finished runs, the
+published figures as reference lines and the paper's own validation curve
+(`PAPER_VALIDATION`). Writes
 benchmarks/results/psmnist/training.png.
 
 Usage::
@@ -35,8 +36,17 @@ def main():
     import matplotlib.pyplot as plt
 
     pages = results_pages()
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    for i, (name, (label, published, _, _)) in enumerate(pages.PSMNIST_RUNS.items()):
+    fig, ax = plt.subplots(figsize=(10, 5))
+    paper = pages.PAPER_VALIDATION
+    ax.plot(
+        range(1, len(paper) + 1),
+        [100 * a for a in paper],
+        "s:",
+        color="0.5",
+        label="the paper's own run: validation",
+    )
+    published_drawn = set()
+    for i, (name, (_, published, _, _)) in enumerate(pages.PSMNIST_RUNS.items()):
         run = pages.psmnist_run(os.path.join(FOLDER, name))
         if run is None:
             continue
@@ -48,29 +58,31 @@ def main():
             [100 * h["probe_accuracy"] for h in history],
             "--",
             color=color,
-            label=f"{label}: training",
+            label=f"{name}: training",
         )
         ax.plot(
             epochs,
             [100 * h.get("val_accuracy", float("nan")) for h in history],
             "o-",
             color=color,
-            label=f"{label}: validation",
+            label=f"{name}: validation",
         )
         if "test_accuracy" in run:
             ax.axhline(
                 100 * run["test_accuracy"],
                 color=color,
                 lw=0.8,
-                label=f"test {100 * run['test_accuracy']:.2f} %",
+                label=f"{name}: test {100 * run['test_accuracy']:.2f} %",
             )
-        ax.axhline(
-            100 * published,
-            color=color,
-            ls=":",
-            lw=0.8,
-            label=f"published {100 * published:.2f} %",
-        )
+        if published not in published_drawn:  # runs of one model share it
+            published_drawn.add(published)
+            ax.axhline(
+                100 * published,
+                color=color,
+                ls=":",
+                lw=0.8,
+                label=f"published {100 * published:.2f} %",
+            )
     ax.set_xlabel("epoch (50,000 training digits)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(top=100)

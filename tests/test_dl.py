@@ -145,6 +145,22 @@ def test_bad_arguments():
         LMUCell(4, 3, 10.0, 1, hidden_activation="sigmoid", add_to_container=False)
     with pytest.raises(ValidationError, match="units"):
         LMUCell(0, 3, 10.0, 1, add_to_container=False)
+    with pytest.raises(ValidationError, match="recurrent_initializer.*'orthogonal'"):
+        LMUCell(
+            4, 3, 10.0, 1, recurrent_initializer="orthogonal", add_to_container=False
+        )
+
+
+def test_recurrent_initializer_zeros():
+    """``recurrent_initializer="zeros"`` (the paper's psMNIST start) zeroes W_h and
+    leaves every other initial weight as the Glorot cell of the same seed has it."""
+    kwargs = dict(input_to_hidden=True, seed=3, add_to_container=False)
+    glorot = LMUCell(5, 4, 10.0, 2, **kwargs).weights
+    zeros = LMUCell(5, 4, 10.0, 2, recurrent_initializer="zeros", **kwargs).weights
+    assert set(glorot) == set(zeros)
+    assert np.all(zeros["W_h"] == 0) and np.any(glorot["W_h"] != 0)
+    for name in set(glorot) - {"W_h"}:
+        np.testing.assert_array_equal(zeros[name], glorot[name], err_msg=name)
 
 
 def test_sequential_and_parallel_train_the_same_weights():

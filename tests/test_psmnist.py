@@ -3,6 +3,7 @@ training step against a hand-written reference, the benchmark's resume, and the
 spiking conversion's steps-per-pixel path against a spike-by-spike reference."""
 
 import importlib.util
+import json
 import os
 
 import numpy as np
@@ -233,6 +234,9 @@ def test_psmnist_main_mnist5k_early_stopping(tmp_path):
     accuracies = [h["val_accuracy"] for h in history]
     assert accuracies[best - 1] == max(accuracies)
     assert 0 <= result["test_accuracy"] <= 1
+    # the paper's start: no hidden recurrence until training grows it
+    record = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert record["settings"]["recurrent_initializer"] == "zeros"
     with pytest.raises(SystemExit):
         psmnist.main(["--dataset", "mnist5k", "--patience", "2"])
 

@@ -16,6 +16,9 @@ def glorot_uniform(shape, rng):
     return rng.uniform(-limit, limit, size=shape)
 
 
+RECURRENT_INITIALIZERS = ("glorot_uniform", "zeros")
+
+
 class LMUCell(nengo.Network):
     """A trainable LMU layer (Voelker et al. 2019) as a Nengo network.
 
@@ -46,6 +49,11 @@ class LMUCell(nengo.Network):
         The hidden units' own recurrence ``W_h`` (default True). Without it the
         hidden layer is a feed-forward readout of the memory: fully parallel in
         time, and what `nengo_lmu.tasks.spiking_classifier` converts to spikes.
+    recurrent_initializer : {"glorot_uniform", "zeros"}
+        The initial ``W_h``: Glorot uniform (default) or zeros, as the LMU paper's
+        psMNIST model started (its ``hidden_kernel_initializer=Constant(0)``):
+        the recurrence then grows from nothing instead of starting near the edge
+        of stability.
     hidden_activation : {"tanh", "relu", "lif"}
         ``tanh`` (nengo.Tanh), ``relu`` (nengo.RectifiedLinear) or ``lif``
         (nengo.LIFRate, amplitude 1 / 63 so it spans about [0, 1] at 63 Hz); the
@@ -91,6 +99,7 @@ class LMUCell(nengo.Network):
         memory_to_memory=False,
         input_to_hidden=False,
         hidden_to_hidden=True,
+        recurrent_initializer="glorot_uniform",
         hidden_activation="tanh",
         trainable_encoders=True,
         trainable_kernels=True,
@@ -110,6 +119,12 @@ class LMUCell(nengo.Network):
             hidden_activation, HIDDEN_ACTIVATIONS, "hidden_activation", obj=self
         )
         self.hidden_activation = hidden_activation
+        self.recurrent_initializer = check_choice(
+            recurrent_initializer,
+            RECURRENT_INITIALIZERS,
+            "recurrent_initializer",
+            obj=self,
+        )
         self.hidden_to_memory = bool(hidden_to_memory)
         self.memory_to_memory = bool(memory_to_memory)
         self.input_to_hidden = bool(input_to_hidden)
@@ -150,6 +165,8 @@ class LMUCell(nengo.Network):
             "e_h": np.zeros((1, k)),
             "e_m": np.zeros((1, d)),
         }
+        if self.recurrent_initializer == "zeros":  # drawn above all the same,
+            self.weights["W_h"][...] = 0  # so the other weights do not change
         if not self.input_to_hidden:
             del self.weights["W_x"]
         if not self.hidden_to_hidden:

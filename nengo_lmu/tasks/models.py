@@ -14,6 +14,7 @@ def build_classifier(
     hidden_activation="tanh",
     seed=0,
     hidden_to_hidden=True,
+    recurrent_initializer="glorot_uniform",
 ):
     """An LMUCell with a linear readout of the last step's hidden state.
 
@@ -35,6 +36,7 @@ def build_classifier(
                 n_steps=n_steps,
                 hidden_activation=hidden_activation,
                 hidden_to_hidden=hidden_to_hidden,
+                recurrent_initializer=recurrent_initializer,
                 return_sequences=False,
                 seed=seed,
             )
@@ -50,6 +52,7 @@ def build_classifier(
                 parallel=False,
                 hidden_activation=hidden_activation,
                 hidden_to_hidden=hidden_to_hidden,
+                recurrent_initializer=recurrent_initializer,
                 seed=seed,
             )
             last = cell.output

@@ -31,6 +31,7 @@ Examples::
     nengo-lmu train psmnist --dataset mnist --validation 10000
     nengo-lmu train psmnist --dataset mnist --data-path ~/data/mnist.npz
     nengo-lmu train psmnist --evaluate benchmarks/results/psmnist/paper/weights.npz
+    nengo-lmu train psmnist --dataset mnist --recurrent-initializer glorot_uniform
 """
 
 import argparse
@@ -43,6 +44,7 @@ import numpy as np
 from nengo_lmu._argtypes import int_at_least, positive_float
 from nengo_lmu._io import write_json_atomic
 from nengo_lmu._tf import quiet_tensorflow
+from nengo_lmu.dl.cell import RECURRENT_INITIALIZERS
 from nengo_lmu.tasks.data import (
     DATASETS,
     load_dataset,
@@ -109,6 +111,13 @@ def build_parser():
         help="the hidden units' own recurrence (the paper's model has it; without "
         "it the hidden layer reads the memory's last step only, as the spiking "
         "conversion needs)",
+    )
+    p.add_argument(
+        "--recurrent-initializer",
+        choices=RECURRENT_INITIALIZERS,
+        default="zeros",
+        help="the hidden recurrence's initial weights (the paper's model starts "
+        "them at zero; glorot_uniform diverged after 4 epochs in our first run)",
     )
     p.add_argument(
         "--sequential",
@@ -300,6 +309,7 @@ def main(argv=None):
         seed=args.seed,
         hidden_activation=args.hidden_activation,
         hidden_to_hidden=args.hidden_to_hidden,
+        recurrent_initializer=args.recurrent_initializer,
     )
     if trainer.state["epochs_done"]:
         print(f"resuming after epoch {trainer.state['epochs_done']} from {args.out}")

@@ -169,6 +169,7 @@ class Trainer:
         seed=0,
         hidden_activation="tanh",
         hidden_to_hidden=True,
+        recurrent_initializer="glorot_uniform",
     ):
         import nengo_dl  # pylint: disable=import-outside-toplevel
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -186,6 +187,7 @@ class Trainer:
             seed=seed,
             hidden_activation=hidden_activation,
             hidden_to_hidden=hidden_to_hidden,
+            recurrent_initializer=recurrent_initializer,
         )
         with self.net:
             nengo_dl.configure_settings(stateful=False, keep_history=False)
