@@ -407,7 +407,11 @@ def test_poisson_reset_and_initial_clocks():
     (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
     order = op.fused.layout.order
     assert np.array_equal(np.sort(order), np.arange(3000))
-    assert np.array_equal(initial, _kernels.initial_clock(seed % 2**63, 3000)[order])
+    assert np.array_equal(initial, _kernels.initial_clock(seed % 2**63, order))
+    # drawn in chunks or at once: the same draws
+    everyone = _kernels.initial_clock(seed % 2**63, np.arange(3000))
+    assert np.array_equal(everyone[order], initial)
+    assert np.array_equal(_kernels.initial_clock(seed % 2**63, order, chunk=7), initial)
     assert stats.kstest(initial, "expon").pvalue > 0.001
 
 
@@ -470,15 +474,16 @@ def fuse_option_run(config_fuse=None, **kwargs):
         p_spikes = nengo.Probe(ens.neurons)
     with nengo.Simulator(net, optimize=False, progress_bar=False) as sim:
         sim.run(0.3)
-    signals = (sim.model.sig[ens]["encoders"], sim.model.sig[conn]["weights"])
+    signals = [sim.model.sig[ens].get("encoders"), sim.model.sig[conn].get("weights")]
+    signals = [sig for sig in signals if sig is not None]  # the dense n x d ones
     return sim.data[p], sim.data[p_spikes], sim.model.operators, signals
 
 
 def test_fuse_option_switches_operators():
     """`SubpopulationEnsemble`'s ``fuse`` option, as an argument or through a
     network's config (the argument wins), chooses the fused step (one
-    SimSubpopulation that decodes too; nothing reads the dense encoders or
-    weights, no SimNeurons) or Nengo's operators (SimNeurons and the dense
+    SimSubpopulation that decodes too; no dense encoders or weights are
+    formed, no SimNeurons) or Nengo's operators (SimNeurons and the dense
     encoding and decoding products). Both give the same spikes and decoded
     output to 1e-9 (the same arithmetic, summed in another order). With
     ``use_numba=False`` the fused step runs the numpy code: the same spikes, and
@@ -491,7 +496,7 @@ def test_fuse_option_switches_operators():
         return len(fused), [len(op.incs) for op in fused], len(neurons), len(dense)
 
     y, s, ops, signals = fuse_option_run()
-    assert kinds(ops, signals) == (1, [1], 0, 0)
+    assert kinds(ops, signals) == (1, [1], 0, 0) and signals == []  # none formed
     assert s.sum() > 0 and np.abs(y).max() > 0.3
     for config_fuse, kwargs in [(None, {"fuse": False}), (False, {})]:
         y_ref, s_ref, ops, signals = fuse_option_run(config_fuse, **kwargs)
@@ -613,3 +618,39 @@ def test_compiled_logs_match_libm():
     log1p, compiled = apply(y, a, b)
     assert np.allclose(log1p, np.log1p(y), rtol=6e-16, atol=0)
     assert np.array_equal(compiled, ratio)
+
+
+@pytest.mark.parametrize(
+    "neuron_type", [nengo.LIF(), nengo.PoissonSpiking(nengo.LIFRate())]
+)
+def test_fused_build_forms_dense_arrays_only_when_read(neuron_type):
+    """The fused build keeps each neuron's dimension and sign, not ``n x d``
+    encoders or ``d x n`` weights; reading ``sim.data[ens].encoders``,
+    ``.scaled_encoders`` or ``sim.data[conn].weights`` forms them, equal to what
+    Nengo's own builder (``fuse=False``) makes for the same seed; a probe of the
+    scaled encoders still works."""
+
+    def run(fuse):
+        with nengo.Network(seed=5) as net:
+            ens, solver = subpopulation_ensemble(
+                900, 3, neuron_type=neuron_type, fuse=fuse
+            )
+            out = nengo.Node(size_in=3)
+            conn = SubpopulationConnection(
+                ens, out, solver=solver, transform=[2.0, -1.0, 0.5], synapse=None
+            )
+            probe = nengo.Probe(ens, "scaled_encoders")
+        with nengo.Simulator(net, progress_bar=False) as sim:
+            sim.step()
+        return sim, ens, conn, probe
+
+    sim, ens, conn, probe = run(True)
+    ref, ens_ref, conn_ref, probe_ref = run(False)
+    assert isinstance(sim.data[ens], sp.BuiltSubpopulation)
+    assert "weights" not in sim.model.sig[conn]
+    for name in ("encoders", "scaled_encoders", "gain", "bias", "max_rates"):
+        assert np.array_equal(
+            getattr(sim.data[ens], name), getattr(ref.data[ens_ref], name)
+        ), name
+    assert np.array_equal(sim.data[conn].weights, ref.data[conn_ref].weights)
+    assert np.array_equal(sim.data[probe][0], ref.data[probe_ref][0])

@@ -75,6 +75,17 @@ PRESETS = {
         "theta": 0.5,
         "duration": 2.0,
     },
+    # The default run's Poisson memory continued over six decades of m (issue 21):
+    # does the d / sqrt(m) law hold where the published plots stop (2e4)?
+    "large": {
+        "experiment": "lmu",
+        "orders": [1, 3, 6],
+        "neurons": [1000, 10000, 100000, 1000000, 10000000, 100000000],
+        "neuron_types": ["poisson"],
+        "seeds": 3,
+        "theta": 0.5,
+        "duration": 2.0,
+    },
 }
 
 

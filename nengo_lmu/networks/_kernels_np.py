@@ -135,10 +135,16 @@ def exp_draws_np(key, idx):
     return log_ratio_np(np.ones_like(u), u)
 
 
-def initial_clock(seed, n):
-    """Each neuron's first Exp(1) clock: the draws of step -1 (a step the
-    simulator never runs)."""
-    return exp_draws_np(step_key(seed, -1), np.arange(n))
+def initial_clock(seed, neurons, chunk=1 << 18):
+    """The first Exp(1) clock of each of ``neurons`` (indices): the draws of step
+    -1 (a step the simulator never runs). Drawn ``chunk`` neurons at a time, so
+    that the draws' temporaries stay small whatever the number of neurons."""
+    neurons = np.asarray(neurons)
+    key = step_key(seed, -1)
+    clock = np.empty(neurons.shape[0])
+    for start in range(0, neurons.shape[0], chunk):
+        clock[start : start + chunk] = exp_draws_np(key, neurons[start : start + chunk])
+    return clock
 
 
 def poisson_clock_np(clock, lam, key, neurons):

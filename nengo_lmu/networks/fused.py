@@ -185,7 +185,8 @@ class FusedState:
         bias=None,
         use_numba=True,
     ):
-        self.dims = dims.astype(np.intp)
+        # each neuron's dimension, in the smallest type given (a uint8 for d <= 256)
+        self.dims = dims if np.issubdtype(dims.dtype, np.integer) else dims.astype(int)
         self.enc_gain = np.ascontiguousarray(enc_gain, dtype=np.float64)
         self.size_out = size_out
         self.dt = float(dt)
@@ -208,8 +209,7 @@ class FusedState:
             self.chunk_dim = lay.chunk_dim
             # the exponential clocks' initial values (the state signal's initial
             # value; SimSubpopulation.make_step sets the signal's array)
-            n = self.enc_gain.shape[0]
-            self.clock = _kernels.initial_clock(self.seed, n)[lay.order]
+            self.clock = _kernels.initial_clock(self.seed, lay.order)
         else:
             # chunks of one dimension each, at most CHUNK neurons
             lo, hi, chunk_dim = [], [], []

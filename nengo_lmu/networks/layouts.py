@@ -393,8 +393,7 @@ class AllocatedEncoders(SubpopulationEncoders):
     def __repr__(self):
         return f"AllocatedEncoders(sizes={list(self.sizes)})"
 
-    def sample(self, n, d=None, rng=np.random):
-        d = 1 if d is None else d
+    def dims(self, n, d):
         if len(self.sizes) != d or sum(self.sizes) != n:
             raise ValidationError(
                 f"sizes {list(self.sizes)} do not split {n} neurons over {d} "
@@ -402,10 +401,7 @@ class AllocatedEncoders(SubpopulationEncoders):
                 attr="sizes",
                 obj=self,
             )
-        dims = np.repeat(np.arange(d), self.sizes)
-        encoders = np.zeros((n, d))
-        encoders[np.arange(n), dims] = 2.0 * rng.randint(2, size=n) - 1.0
-        return encoders
+        return np.repeat(np.arange(d), self.sizes)
 
 
 def check_neurons_per_state(neurons_per_state, n_neurons, dimensions, obj=None):

@@ -18,8 +18,6 @@ spikes and the decoded output in one pass. Whether they do is the ensemble's
 ``fuse`` option (default True), settable through a network's config.
 """
 
-from collections import namedtuple
-
 import nengo
 import numpy as np
 from nengo.builder import Builder, Signal
@@ -53,7 +51,7 @@ DEFAULT_GROUP_SIZE = 200
 # Part of the decoder cache's key for `SubpopulationSolver`: raise it whenever
 # `solve_groups` changes its results, so that decoders cached by an earlier
 # version are not loaded.
-SOLVER_REVISION = 1
+SOLVER_REVISION = 2
 
 
 def dimension_blocks(n_neurons, dimensions):
@@ -70,12 +68,30 @@ class SubpopulationEncoders(nengo.dists.Distribution):
     of dimensions.
     """
 
+    def dims(self, n, d):
+        """The dimension each of ``n`` neurons encodes."""
+        return dimension_blocks(n, d)
+
+    def sample_layout(self, n, d=None, rng=np.random):
+        """What `sample` draws without forming the ``(n, d)`` rows: each neuron's
+        dimension (the smallest unsigned type that holds ``d - 1``) and sign
+        (int8, +1 or -1), from the same draws."""
+        d = 1 if d is None else d
+        dims = self.dims(n, d).astype(np.min_scalar_type(max(d - 1, 0)))
+        signs = (2 * rng.randint(2, size=n) - 1).astype(np.int8)
+        return dims, signs
+
     def sample(self, n, d=None, rng=np.random):
         d = 1 if d is None else d
-        dims = dimension_blocks(n, d)
-        encoders = np.zeros((n, d))
-        encoders[np.arange(n), dims] = 2.0 * rng.randint(2, size=n) - 1.0
-        return encoders
+        return one_hot_rows(*self.sample_layout(n, d, rng=rng), d)
+
+
+def one_hot_rows(dims, values, d):
+    """The ``(n, d)`` rows with ``values[i]`` in column ``dims[i]``, zeros
+    elsewhere (float64)."""
+    rows = np.zeros((dims.shape[0], d))
+    rows[np.arange(dims.shape[0]), dims] = values
+    return rows
 
 
 def diagonal_eval_points(dimensions, n_points):
@@ -235,17 +251,22 @@ class SubpopulationSolver(Solver):
 Fingerprint.whitelist(SubpopulationSolver, check_attrs)
 
 
-@Builder.register(SubpopulationSolver)
-def build_subpopulation_solver(model, solver, conn, rng):
-    """Nengo builder of `SubpopulationSolver` (decoded connection from an
-    ensemble with one-hot encoders, no function): linear in the neurons.
+def _layout_of(built):
+    """``(dims, signs)`` of a built ensemble's one-hot encoders."""
+    if isinstance(built, BuiltSubpopulation):
+        return built.dims, built.signs
+    return one_hot_layout(built.encoders)
+
+
+def solve_subpopulation(model, solver, conn, rng):
+    """The decoder of each neuron of ``conn.pre`` (a sub-population ensemble) for
+    its own dimension: ``(points, decoders (n,), solver_info)``.
 
     Seeded connections go through Nengo's decoder cache (`nengo.cache`), as
     Nengo's own solvers do, keyed on the solver, the neuron type, the gains and
-    biases, the encoders' layout, the radius and the evaluation points.
-
-    Returns ``(eval_points, decoders, solver_info)`` as Nengo's solver builders do
-    (decoders ``d x n``)."""
+    biases, the encoders' layout, the radius and the evaluation points; what is
+    cached is the ``n`` decoders, not an ``n x d`` matrix.
+    """
     ens = conn.pre_obj
     if not isinstance(ens, nengo.Ensemble) or conn.function is not None:
         raise BuildError(
@@ -253,7 +274,7 @@ def build_subpopulation_solver(model, solver, conn, rng):
             "(no function)"
         )
     built = model.params[ens]
-    dims, signs = one_hot_layout(built.encoders)
+    dims, signs = _layout_of(built)
     t = solver.points()
 
     def solve(conn, gain, bias, key, targets, rng=None):
@@ -273,21 +294,33 @@ def build_subpopulation_solver(model, solver, conn, rng):
             chunk_neurons=20_000,
             use_numba=getattr(ens, "use_numba", True),
         )
-        decoders = np.zeros((ens.n_neurons, ens.dimensions))
-        decoders[np.arange(ens.n_neurons), dims] = dec * weights * ens.radius
-        return decoders, {"groups": len(groups)}
+        dec *= weights
+        dec *= ens.radius
+        return dec[:, None], {"groups": len(groups)}
 
-    key = np.concatenate(
-        [[SOLVER_REVISION, ens.radius, ens.dimensions], signs * (dims + 1)]
-    )
+    key = None  # formed for the cache only (n numbers more)
     if model.seeded[conn]:
         solve = model.decoder_cache.wrap_solver(solve)
-    decoders, info = solve(conn, built.gain, built.bias, key[None, :], t[:, None], rng)
-    return (
-        diagonal_eval_points(ens.dimensions, len(t)),
-        decoders.T[conn.pre_slice],
-        info,
-    )
+        layout = signs * (dims.astype(np.int64) + 1)
+        key = np.concatenate([[SOLVER_REVISION, ens.radius, ens.dimensions], layout])
+        key = key[None, :]
+    decoders, info = solve(conn, built.gain, built.bias, key, t[:, None], rng)
+    return t, decoders[:, 0], info
+
+
+@Builder.register(SubpopulationSolver)
+def build_subpopulation_solver(model, solver, conn, rng):
+    """Nengo builder of `SubpopulationSolver` (decoded connection from an
+    ensemble with one-hot encoders, no function): linear in the neurons
+    (`solve_subpopulation`).
+
+    Returns ``(eval_points, decoders, solver_info)`` as Nengo's solver builders do
+    (decoders ``d x n``)."""
+    t, decoders, info = solve_subpopulation(model, solver, conn, rng)
+    ens = conn.pre_obj
+    dims, _ = _layout_of(model.params[ens])
+    full = one_hot_rows(dims, decoders, ens.dimensions)
+    return diagonal_eval_points(ens.dimensions, len(t)), full.T[conn.pre_slice], info
 
 
 class SubpopulationEnsemble(nengo.Ensemble):
@@ -350,10 +383,62 @@ class SubpopulationConnection(nengo.Connection):
     """
 
 
-# What `build_subpopulation_ensemble` builds: `BuiltEnsemble`'s fields and
-# ``step``, the ensemble's `SimSubpopulation` (which its decoding connection's
-# builder decodes into).
-BuiltSubpopulation = namedtuple("BuiltSubpopulation", BuiltEnsemble._fields + ("step",))
+class BuiltSubpopulation(BuiltEnsemble):
+    """What `build_subpopulation_ensemble` builds: a `BuiltEnsemble` whose
+    ``encoders`` and ``scaled_encoders`` (``n x d``) are formed when read, from
+    ``dims`` and ``signs`` (each neuron's dimension and sign), and ``step``, the
+    ensemble's `SimSubpopulation` (which its decoding connection's builder
+    decodes into).
+
+    A sub-population ensemble keeps a few numbers per neuron, not ``d``: at
+    ``10^8`` neurons an ``n x d`` array of order 6 is 4.8 GB.
+    """
+
+    def __new__(
+        cls, eval_points, intercepts, max_rates, gain, bias, step, dims, signs, radius
+    ):
+        self = super().__new__(
+            cls, eval_points, None, intercepts, max_rates, None, gain, bias
+        )
+        self.step, self.dims, self.signs = step, dims, signs
+        self.radius = float(radius)
+        return self
+
+    @property
+    def encoders(self):
+        return one_hot_rows(self.dims, self.signs, self.eval_points.shape[1])
+
+    @property
+    def scaled_encoders(self):
+        return self.encoders * (self.gain / self.radius)[:, np.newaxis]
+
+
+class BuiltSubpopulationConnection(BuiltConnection):
+    """A `BuiltConnection` fused into its ``pre``'s step (a `SimSubpopulation`):
+    ``weights`` (``d x n``) formed when read, from the decoders that step keeps
+    (each neuron's, of its own dimension)."""
+
+    def __new__(cls, eval_points, solver_info, transform, step):
+        self = super().__new__(cls, eval_points, solver_info, None, transform)
+        self.step = step
+        return self
+
+    @property
+    def weights(self):
+        s = self.step.fused
+        n = s.decoders.shape[0]
+        neurons = np.arange(n) if s.layout is None else s.layout.order
+        weights = np.zeros((self.eval_points.shape[1], n))
+        weights[s.dims, neurons] = s.decoders
+        return weights
+
+
+def _probed(model, obj, attr):
+    """Whether the network being built probes ``attr`` of ``obj``."""
+    network = model.toplevel
+    if not isinstance(network, nengo.Network):  # pragma: no cover - built alone
+        return True
+    return any(p.obj is obj and p.attr == attr for p in network.all_probes)
 
 
 def _is_neurons_of(obj, ens):
@@ -433,40 +518,47 @@ def build_subpopulation_ensemble(model, ens):
     fusable = fusable and type(model.builder) is Builder
     # None: Nengo's operators; else whether connections feed the neurons directly
     direct_input = _network_links(model, ens) if fusable else None
+    if direct_input is None:
+        return build_ensemble(model, ens)
     rng = np.random.RandomState(model.seeds[ens])
     eval_points = gen_eval_points(ens, ens.eval_points, rng=rng, dtype=rc.float_dtype)
-    encoders = _sampled_encoders(ens, rng)
-    if direct_input is None or not np.all(np.count_nonzero(encoders, axis=1) == 1):
-        return build_ensemble(model, ens)
+    n, d = ens.n_neurons, ens.dimensions
+    if isinstance(ens.encoders, SubpopulationEncoders):  # (dims, signs) only
+        dims, signs = ens.encoders.sample_layout(n, d, rng=rng)
+    else:
+        encoders = _sampled_encoders(ens, rng)
+        if not np.all(np.count_nonzero(encoders, axis=1) == 1):
+            return build_ensemble(model, ens)
+        dims, signs = one_hot_layout(encoders)
+        del encoders
     gain, bias, max_rates, intercepts = get_gain_bias(ens, rng, dtype=rc.float_dtype)
     sig, neurons = model.sig, ens.neurons
-    sig[ens]["in"] = Signal(shape=ens.dimensions, name=f"{ens}.signal")
+    sig[ens]["in"] = Signal(shape=d, name=f"{ens}.signal")
     model.add_op(Reset(sig[ens]["in"]))
-    sig[neurons]["in"] = Signal(shape=ens.n_neurons, name=f"{ens}.neuron_in")
-    sig[neurons]["out"] = sig[ens]["out"] = Signal(
-        shape=ens.n_neurons, name=f"{ens}.neuron_out"
-    )
+    if direct_input:  # the input current (without it the step reads the bias)
+        sig[neurons]["in"] = Signal(shape=n, name=f"{ens}.neuron_in")
+    sig[neurons]["out"] = sig[ens]["out"] = Signal(shape=n, name=f"{ens}.neuron_out")
     sig[neurons]["bias"] = Signal(bias, name=f"{ens}.bias", readonly=True)
     _neuron_state_signals(model, ens)
-    scaled_encoders = encoders * (gain / ens.radius)[:, np.newaxis]
-    sig[ens]["encoders"] = Signal(
-        scaled_encoders, name=f"{ens}.scaled_encoders", readonly=True
+    step = _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input)
+    built = BuiltSubpopulation(
+        eval_points, intercepts, max_rates, gain, bias, step, dims, signs, ens.radius
     )
-    step = _emit_fused_step(model, ens, params, encoders, gain, bias, direct_input)
-    model.params[ens] = BuiltSubpopulation(
-        eval_points, encoders, intercepts, max_rates, scaled_encoders, gain, bias, step
-    )
+    if _probed(model, ens, "scaled_encoders"):
+        sig[ens]["encoders"] = Signal(
+            built.scaled_encoders, name=f"{ens}.scaled_encoders", readonly=True
+        )
+    model.params[ens] = built
 
 
-def _emit_fused_step(model, ens, params, encoders, gain, bias, direct_input):
+def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
     """Add the `SimSubpopulation` of ``ens`` (and the bias copy, with
     ``direct_input``) to the model, running the neuron type as ``params`` says
     (`fused_parameters`); return it."""
     sig, neurons = model.sig, ens.neurons
-    dims, signs = one_hot_layout(encoders)
     state = FusedState(
         dims,
-        signs * gain / ens.radius,
+        signs.astype(np.float64) * gain / ens.radius,
         params,
         model.dt,
         model.seeds[ens],
@@ -550,32 +642,72 @@ def build_subpopulation_connection(model, conn):
     sig = model.sig[conn]
     sig["in"] = model.sig[conn.pre_obj]["out"]
     sig["out"] = model.sig[conn.post_obj]["in"]
-    eval_points, decoders, solver_info = model.build(conn.solver, conn, rng)
     transform = conn.transform
     if isinstance(transform, NoTransform):  # decoded: Nengo's identity
         transform = Dense((transform.size_out, transform.size_in), init=1.0)
-    weights = multiply(
-        transform.sample(rng=rng).astype(rc.float_dtype),
-        decoders.astype(rc.float_dtype),
-    )
+    built_pre = model.params[conn.pre_obj]
+    matrix = transform.sample(rng=rng).astype(rc.float_dtype)
+    scale = _diagonal(matrix, conn.pre_obj.dimensions)
+    if (
+        scale is not None
+        and isinstance(conn.solver, SubpopulationSolver)
+        and isinstance(built_pre, BuiltSubpopulation)
+        and conn.pre_slice == slice(None)
+        and not _probed(model, conn, "weights")
+    ):  # each neuron's decoder alone: no d x n matrix
+        t, decoders, solver_info = solve_subpopulation(model, conn.solver, conn, rng)
+        dims = built_pre.dims
+        per_neuron = scale[dims] * decoders  # = (transform @ decoders)[dims, i]
+        weighted = Signal(shape=transform.size_out, name=f"{transform}.weighted")
+        model.add_op(Reset(weighted))
+        step.decode(per_neuron, weighted)
+        eval_points = diagonal_eval_points(conn.pre_obj.dimensions, len(t))
+        del per_neuron  # the step keeps them, in its own order
+        built = BuiltSubpopulationConnection(
+            eval_points, solver_info, conn.transform, step
+        )
+        _finish_connection(model, conn, weighted)
+        model.params[conn] = built
+        return
+    eval_points, decoders, solver_info = model.build(conn.solver, conn, rng)
+    weights = multiply(matrix, decoders.astype(rc.float_dtype))
     sig["weights"] = Signal(weights, readonly=True, name=f"{transform}.weights")
     weighted = Signal(shape=transform.size_out, name=f"{transform}.weighted")
     model.add_op(Reset(weighted))
-    per_neuron = _per_neuron(weights, model.params[conn.pre_obj].encoders)
+    per_neuron = _per_neuron(weights, built_pre.encoders)
     if per_neuron is not None:
         step.decode(per_neuron, weighted)
     else:
         product = ElementwiseInc if weights.ndim < 2 else DotInc
         model.add_op(product(sig["weights"], sig["in"], weighted, tag=f"{conn}"))
-    if conn.synapse is not None:
-        weighted = model.build(conn.synapse, weighted, mode="update")
-    sig["weighted"] = weighted
-    model.add_op(
-        Copy(weighted, sig["out"], dst_slice=conn.post_slice, inc=True, tag=f"{conn}")
-    )
+    _finish_connection(model, conn, weighted)
     model.params[conn] = BuiltConnection(
         eval_points=eval_points,
         solver_info=solver_info,
         transform=conn.transform,
         weights=weights,
     )
+
+
+def _finish_connection(model, conn, weighted):
+    """The synapse on ``weighted`` and its copy into ``post``, as Nengo's
+    connection builder does."""
+    sig = model.sig[conn]
+    if conn.synapse is not None:
+        weighted = model.build(conn.synapse, weighted, mode="update")
+    sig["weighted"] = weighted
+    model.add_op(
+        Copy(weighted, sig["out"], dst_slice=conn.post_slice, inc=True, tag=f"{conn}")
+    )
+
+
+def _diagonal(matrix, d):
+    """The ``d`` scales of a transform's sample that keeps the dimensions apart
+    (a scalar, ``d`` scales, or a ``d x d`` matrix with nothing off its
+    diagonal), else None."""
+    if matrix.ndim < 2:
+        return np.broadcast_to(matrix, (d,)).copy() if matrix.size in (1, d) else None
+    if matrix.shape != (d, d):
+        return None
+    diagonal = np.diag(matrix).copy()
+    return diagonal if np.count_nonzero(matrix - np.diag(diagonal)) == 0 else None
