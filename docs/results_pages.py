@@ -43,7 +43,7 @@ from nengo_lmu.analysis.sweeps import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-SCALING_PRESETS = ("default", "paper", "thesis", "memory")
+SCALING_PRESETS = ("default", "paper", "thesis", "memory", "large")
 # the row order of the scaling tables: the types that fall as 1/sqrt(m) first
 NEURON_ORDER = ("poisson", "if", "lif", "regular", "adaptive")
 # one headline table per area: scaling, speed, Loihi, training
@@ -159,7 +159,70 @@ def slopes_by_order(summary):
     return Table(["neurons"] + [f"d = {d}" for d in orders], rows)
 
 
+def decade_slopes(rows):
+    """The local slope of log NRMSE against log m between neighbouring m, per
+    order (the mean of log NRMSE over the seeds at each m): where a curve leaves
+    ``1 / sqrt(m)`` (slope -0.5), if anywhere."""
+    orders = sorted({r["order"] for r in rows})
+    neurons = sorted({r["n_neurons"] for r in rows})
+    mean_log = {
+        (d, m): np.mean(
+            [np.log(r["nrmse"]) for r in rows if (r["order"], r["n_neurons"]) == (d, m)]
+        )
+        for d in orders
+        for m in neurons
+        if any((r["order"], r["n_neurons"]) == (d, m) for r in rows)
+    }
+    pairs = list(zip(neurons[:-1], neurons[1:]))
+    table_rows = []
+    for d in orders:
+        row = [str(d)]
+        for a, b in pairs:
+            if (d, a) in mean_log and (d, b) in mean_log:
+                slope = (mean_log[d, b] - mean_log[d, a]) / np.log(b / a)
+                row.append(f"{slope:.2f}")
+            else:
+                row.append("")
+        table_rows.append(row)
+    header = ["order"] + [f"{count(a)} to {count(b)}" for a, b in pairs]
+    return Table(header, table_rows)
+
+
 # -- a million neurons (benchmarks/fast_step.py) ------------------------------------
+
+
+def large_memory_table(results):
+    """Ours beside the lower bound at 10^6 to 10^8 neurons, with the peak memory
+    per neuron (``fast_step.py ... --results .../large.json``)."""
+    by = {(r["kind"], r["n_neurons"]): r for r in results if "error" not in r}
+    rows = []
+    for m in sorted({r["n_neurons"] for r in results}):
+        ours, bound = by.get(("ours", m)), by.get(("bound", m))
+        if ours is None:
+            continue
+        rows.append(
+            [
+                count(m),
+                f"{ours['build_s']:.1f}",
+                f"{ours['run_s']:.3g}",
+                f"{ours['peak_gb']:.2f}",
+                f"{ours['bytes_per_neuron']:.0f}",
+                f"{bound['run_s']:.3g}" if bound else "",
+                f"{ours['run_s'] / bound['run_s']:.2f}x" if bound else "",
+            ]
+        )
+    return Table(
+        [
+            "m",
+            "build (s)",
+            "run 1 s (s)",
+            "peak (GB)",
+            "bytes per neuron",
+            "lower bound: run (s)",
+            "ours / bound",
+        ],
+        rows,
+    )
 
 
 def fast_step_table(results):
@@ -537,6 +600,16 @@ def tables(results=RESULTS):
         if len({s["order"] for s in summary}) > 1:
             out[f"scaling-{preset}-slopes"] = slopes_by_order(summary)
     out["fast-step"] = fast_step_table(read_json(results / "fast_step/results.json"))
+    large = results / "fast_step" / "large.json"
+    out["large-memory"] = (
+        large_memory_table(read_json(large))
+        if large.exists()
+        else "Not measured yet: ``python benchmarks/fast_step.py --neurons "
+        "1e6,1e7,1e8 ...`` writes ``fast_step/large.json``.\n"
+    )
+    out["scaling-large-decades"] = decade_slopes(
+        read_results(results / "large" / "scaling.csv")
+    )
     loihi = read_json(results / "loihi/scaling.json")
     out["loihi-scaling"] = loihi_table(loihi)
     out["loihi-slopes"] = loihi_slopes_table(loihi)

@@ -125,7 +125,7 @@ def test_results_page_includes_every_generated_table(results_pages, generated):
         assert f"../benchmarks/results/{figure.parent.name}/{figure.name}" in text
 
 
-@pytest.mark.parametrize("preset", ["default", "paper", "thesis", "memory"])
+@pytest.mark.parametrize("preset", ["default", "paper", "thesis", "memory", "large"])
 def test_scaling_tables_match_csv(preset, generated):
     """Each row's slope, interval, run count and errors at the largest m, recomputed
     from the CSV (nengo_lmu.analysis.fit_scaling on the raw rows), is in the
@@ -403,3 +403,40 @@ def test_psmnist_speed_table_matches_json(generated):
     assert [row[2] for row in rows] == [
         f"{v / speed['parallel']:.1f}" for v in speed.values()
     ]
+
+
+def test_decade_slopes_of_a_known_law(results_pages):
+    """On rows that follow NRMSE = c d / sqrt(m) exactly (three seeds each, one
+    missing size for order 3), every local slope is -0.5 and the missing pair is
+    blank."""
+    rows = [
+        {"order": d, "n_neurons": m, "seed": s, "nrmse": 0.3 * d / np.sqrt(m)}
+        for d in (1, 3)
+        for m in (1000, 10000, 100000)
+        for s in range(3)
+        if (d, m) != (3, 100000)
+    ]
+    header, *body = table_rows(results_pages.decade_slopes(rows).rst())
+    assert header == ["order", "1,000 to 10,000", "10,000 to 100,000"]
+    assert body == [["1", "-0.50", "-0.50"], ["3", "-0.50", ""]]
+
+
+def test_large_memory_table_matches_json(generated):
+    path = RESULTS / "fast_step" / "large.json"
+    if not path.exists():
+        assert generated["large-memory"].startswith("Not measured yet")
+        return
+    results = json.loads(path.read_text())
+    by = {(r["kind"], r["n_neurons"]): r for r in results}
+    _, *rows = table_rows(generated["large-memory"])
+    for row in rows:
+        m = int(row[0].replace(",", ""))
+        ours, bound = by["ours", m], by["bound", m]
+        assert row[1:] == [
+            f"{ours['build_s']:.1f}",
+            f"{ours['run_s']:.3g}",
+            f"{ours['peak_gb']:.2f}",
+            f"{ours['bytes_per_neuron']:.0f}",
+            f"{bound['run_s']:.3g}",
+            f"{ours['run_s'] / bound['run_s']:.2f}x",
+        ]
