@@ -197,40 +197,66 @@ def _key(row):
     )
 
 
-def table(rows):
-    """Mean NRMSEs per case, uniform and readout allocation, and their ratio
-    (seeds run with both): the delay readout against ``u(t - theta)``, against
-    the exact memory's readout ("vs ideal"), the whole memory, and the floor
-    (the exact memory's readout against ``u(t - theta)``), and the ratio the
-    noise model predicts for "vs ideal" (`predicted_ratio`)."""
+NRMSE_COLUMNS = ("delay_nrmse", "readout_nrmse", "memory_nrmse")
+
+
+def summary(rows):
+    """Mean NRMSEs per case (neuron type, realizer, order, m, duration) over the
+    seeds run with both allocations: ``{column: (uniform, readout)}`` for the
+    delay readout against ``u(t - theta)``, against the exact memory's readout
+    and the whole memory, and ``floor`` (the exact memory's readout against
+    ``u(t - theta)``)."""
     cases = {}
     for row in rows:
         key = _key(row)
         cases.setdefault(key[:4] + (key[5],), {}).setdefault(key[6], {})[key[4]] = row
+    out = []
+    for case in sorted(cases):
+        runs = cases[case]
+        seeds = sorted(set(runs.get("uniform", {})) & set(runs.get("readout", {})))
+        if not seeds:
+            continue
+        nt, realizer, order, m, duration = case
+        entry = {
+            "neuron_type": nt,
+            "realizer": realizer,
+            "order": order,
+            "n_neurons": m,
+            "duration": duration,
+            "seeds": len(seeds),
+            "floor": float(
+                np.mean([runs["uniform"][s]["ideal_delay_nrmse"] for s in seeds])
+            ),
+        }
+        for column in NRMSE_COLUMNS:
+            entry[column] = tuple(
+                float(np.mean([runs[a][s][column] for s in seeds])) for a in ALLOCATIONS
+            )
+        out.append(entry)
+    return out
+
+
+def table(rows):
+    """`summary` as text: the uniform and readout allocations' NRMSEs and their
+    ratio, the floor, and the ratio the noise model predicts for "vs ideal"
+    (`predicted_ratio`)."""
     lines = [
         f"{'neurons':<8}{'realizer':<9}{'order':>5}{'m':>8}{'seeds':>6}"
         f"{'delay: uniform':>15}{'readout':>8}{'ratio':>6}"
         f"{'vs ideal: uni':>14}{'readout':>8}{'ratio':>6}"
         f"{'memory: uni':>12}{'readout':>8}{'ratio':>6}{'floor':>7}{'model':>6}"
     ]
-    for case in sorted(cases):
-        runs = cases[case]
-        seeds = sorted(set(runs.get("uniform", {})) & set(runs.get("readout", {})))
-        if not seeds:
-            continue
-        cells = []
-        columns = ("delay_nrmse", "readout_nrmse", "memory_nrmse")
-        for column, width in zip(columns, (15, 14, 12)):
-            uni, opt = (
-                np.mean([runs[a][s][column] for s in seeds]) for a in ALLOCATIONS
-            )
-            cells.append(f"{uni:>{width}.4f}{opt:>8.4f}{opt / uni:>6.2f}")
-        floor = np.mean([runs["uniform"][s]["ideal_delay_nrmse"] for s in seeds])
-        nt, realizer, order, m, _ = case
+    for e in summary(rows):
+        cells = [
+            f"{uni:>{width}.4f}{opt:>8.4f}{opt / uni:>6.2f}"
+            for (uni, opt), width in zip((e[c] for c in NRMSE_COLUMNS), (15, 14, 12))
+        ]
         lines.append(
-            f"{nt:<8}{realizer:<9}{order:>5}{m:>8}{len(seeds):>6}"
+            f"{e['neuron_type']:<8}{e['realizer']:<9}{e['order']:>5}"
+            f"{e['n_neurons']:>8}{e['seeds']:>6}"
             + "".join(cells)
-            + f"{floor:>7.4f}{predicted_ratio(order, realizer, m):>6.2f}"
+            + f"{e['floor']:>7.4f}"
+            + f"{predicted_ratio(e['order'], e['realizer'], e['n_neurons']):>6.2f}"
         )
     return "\n".join(lines)
 

@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FIGURES = ("default", "paper", "thesis", "memory")
+FIGURES = ("default", "paper", "thesis", "memory", "large")
 
 
 def readme_example():

@@ -18,6 +18,9 @@ What each file holds and which command writes it:
 ``thesis``, ``memory``)                  run; slopes from
                                          `nengo_lmu.analysis.summary.summarize`
 ``fast_step/results.json``               ``python benchmarks/fast_step.py``
+``fast_step/large.json``                 ``python benchmarks/fast_step.py --neurons
+                                         1e6,1e7,1e8 ... --results ...``
+``allocation/results.csv``               ``python benchmarks/allocation.py``
 ``loihi/scaling.json``                   ``python benchmarks/loihi_scaling.py``
 ``psmnist_mnist5k/results.json``         ``python benchmarks/psmnist_mnist5k.py``
 ``spiking_conversion/results.json``      ``python benchmarks/spiking_conversion.py``
@@ -37,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nengo_lmu._io import read_csv_rows
 from nengo_lmu.analysis.experiments import NEURON_TYPES
 from nengo_lmu.analysis.summary import summarize
 from nengo_lmu.analysis.sweeps import read_results
@@ -186,6 +190,56 @@ def decade_slopes(rows):
         table_rows.append(row)
     header = ["order"] + [f"{count(a)} to {count(b)}" for a, b in pairs]
     return Table(header, table_rows)
+
+
+# -- neurons where the error is (benchmarks/allocation.py) ---------------------------
+
+
+def benchmark_module(name):
+    """``benchmarks/<name>.py`` as a module (its summaries, one implementation)."""
+    import importlib.util
+    import sys
+
+    folder = Path(__file__).resolve().parent.parent / "benchmarks"
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(folder))  # its own imports (_child, ...)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+def allocation_table(rows):
+    """Readout allocation against uniform (`benchmarks/allocation.py`'s
+    `summary`): the delay readout's NRMSE, its part from the neurons (against the
+    exact memory's readout) and the whole memory's, with their ratios."""
+    body = []
+    for e in benchmark_module("allocation").summary(rows):
+        cells = []
+        for column in ("delay_nrmse", "readout_nrmse", "memory_nrmse"):
+            uniform, readout = e[column]
+            cells += [f"{uniform:.4f}", f"{readout:.4f}", f"{readout / uniform:.2f}"]
+        body.append(
+            [
+                neuron_name(e["neuron_type"]),
+                e["realizer"],
+                str(e["order"]),
+                count(e["n_neurons"]),
+                str(e["seeds"]),
+            ]
+            + cells
+        )
+    return Table(
+        ["neurons", "realization", "order", "m", "seeds"]
+        + [
+            f"{what}: {col}"
+            for what in ("delay", "neurons' part", "memory")
+            for col in ("uniform", "readout", "ratio")
+        ],
+        body,
+    )
 
 
 # -- a million neurons (benchmarks/fast_step.py) ------------------------------------
@@ -600,6 +654,14 @@ def tables(results=RESULTS):
         if len({s["order"] for s in summary}) > 1:
             out[f"scaling-{preset}-slopes"] = slopes_by_order(summary)
     out["fast-step"] = fast_step_table(read_json(results / "fast_step/results.json"))
+    allocation = benchmark_module("allocation")
+    out["allocation"] = allocation_table(
+        read_csv_rows(
+            results / "allocation" / "results.csv",
+            allocation.COLUMNS,
+            allocation.CONVERTERS,
+        )
+    )
     large = results / "fast_step" / "large.json"
     out["large-memory"] = (
         large_memory_table(read_json(large))

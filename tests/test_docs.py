@@ -440,3 +440,40 @@ def test_large_memory_table_matches_json(generated):
             f"{bound['run_s']:.3g}",
             f"{ours['run_s'] / bound['run_s']:.2f}x",
         ]
+
+
+def test_allocation_table_matches_csv(generated):
+    """Each row's means over the seeds that ran both allocations, recomputed from
+    the CSV."""
+    rows = read_csv(RESULTS / "allocation" / "results.csv")
+    _, *table = table_rows(generated["allocation"])
+    assert table
+    names = {"poisson": "Poisson-spiking LIF", "lif": "regular-spiking LIF"}
+    for row in table:
+        case = [
+            r
+            for r in rows
+            if names[r["neuron_type"]] == row[0]
+            and (r["realizer"], r["order"]) == (row[1], row[2])
+            and int(r["n_neurons"]) == int(row[3].replace(",", ""))
+        ]
+        seeds = {r["seed"] for r in case if r["allocation"] == "uniform"} & {
+            r["seed"] for r in case if r["allocation"] == "readout"
+        }
+        assert row[4] == str(len(seeds))
+        for i, column in enumerate(("delay_nrmse", "readout_nrmse", "memory_nrmse")):
+            uniform, readout = (
+                np.mean(
+                    [
+                        float(r[column])
+                        for r in case
+                        if r["allocation"] == a and r["seed"] in seeds
+                    ]
+                )
+                for a in ("uniform", "readout")
+            )
+            assert row[5 + 3 * i : 8 + 3 * i] == [
+                f"{uniform:.4f}",
+                f"{readout:.4f}",
+                f"{readout / uniform:.2f}",
+            ]

@@ -1,5 +1,7 @@
 """Fits of a sweep's results, their table and the scaling figure."""
 
+import textwrap
+
 import numpy as np
 
 from nengo_lmu.analysis.experiments import NEURON_TYPES
@@ -139,11 +141,12 @@ def plot_scaling(rows, path_stem):
         else f"dotted: {guide_c:.2g} d/sqrt(m); band: 95 % interval of the mean "
         "over seeds"
     )
-    fig.suptitle(
-        ("1-D feed-forward ensemble" if feedforward else "LMU memory")
-        + f": error against neuron count ({guide})",
-        fontsize=10,
+    title = ("1-D feed-forward ensemble" if feedforward else "LMU memory") + (
+        f": error against neuron count ({guide})"
     )
+    # on as many lines as the figure's width needs (one panel: two or three)
+    width = fig.get_figwidth()
+    fig.suptitle(textwrap.fill(title, width=int(13 * width)), fontsize=10)
     fig.tight_layout()
     fig.savefig(f"{path_stem}.png", dpi=120)
     return {_panel_title(name): labels[name] for name in names}
