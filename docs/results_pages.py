@@ -21,6 +21,7 @@ What each file holds and which command writes it:
 ``fast_step/large.json``                 ``python benchmarks/fast_step.py --neurons
                                          1e6,1e7,1e8 ... --results ...``
 ``allocation/results.csv``               ``python benchmarks/allocation.py``
+``large/precision.json``                 ``python benchmarks/nrmse_precision.py``
 ``loihi/scaling.json``                   ``python benchmarks/loihi_scaling.py``
 ``psmnist_mnist5k/results.json``         ``python benchmarks/psmnist_mnist5k.py``
 ``spiking_conversion/results.json``      ``python benchmarks/spiking_conversion.py``
@@ -54,6 +55,7 @@ NEURON_ORDER = ("poisson", "if", "lif", "regular", "adaptive")
 README_TABLES = (
     "scaling-default-slopes",
     "fast-step",
+    "large-memory",
     "loihi-scaling",
     "psmnist-full",
 )
@@ -190,6 +192,27 @@ def decade_slopes(rows):
         table_rows.append(row)
     header = ["order"] + [f"{count(a)} to {count(b)}" for a, b in pairs]
     return Table(header, table_rows)
+
+
+def precision_table(results):
+    """How much one run's NRMSE moves with its length (benchmarks/nrmse_precision.py):
+    the windows' relative spread of NRMSE and of RMSE at each window length."""
+    windows = sorted({w["window_s"] for r in results for w in r["windows"]})
+    rows = []
+    for r in results:
+        by = {w["window_s"]: w for w in r["windows"]}
+        rows.append(
+            [str(r["order"]), count(r["n_neurons"]), f"{r['nrmse']:.4f}"]
+            + [
+                f"{by[w]['relative_spread']:.2f} / {by[w]['relative_spread_rmse']:.2f}"
+                if w in by
+                else ""
+                for w in windows
+            ]
+        )
+    return Table(
+        ["order", "m", "NRMSE (whole run)"] + [f"T = {w:g} s" for w in windows], rows
+    )
 
 
 # -- neurons where the error is (benchmarks/allocation.py) ---------------------------
@@ -661,6 +684,9 @@ def tables(results=RESULTS):
             allocation.COLUMNS,
             allocation.CONVERTERS,
         )
+    )
+    out["scaling-large-precision"] = precision_table(
+        read_json(results / "large" / "precision.json")
     )
     large = results / "fast_step" / "large.json"
     out["large-memory"] = (

@@ -477,3 +477,15 @@ def test_allocation_table_matches_csv(generated):
                 f"{readout:.4f}",
                 f"{readout / uniform:.2f}",
             ]
+
+
+def test_precision_table_matches_json(generated):
+    results = json.loads((RESULTS / "large" / "precision.json").read_text())
+    header, *rows = table_rows(generated["scaling-large-precision"])
+    assert len(rows) == len(results)
+    for row, r in zip(rows, results):
+        assert row[:3] == [str(r["order"]), f"{r['n_neurons']:,}", f"{r['nrmse']:.4f}"]
+        for w in r["windows"]:
+            cell = row[header.index(f"T = {w['window_s']:g} s")]
+            spreads = f"{w['relative_spread']:.2f} / {w['relative_spread_rmse']:.2f}"
+            assert cell == spreads
