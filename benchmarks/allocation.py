@@ -30,6 +30,7 @@ Usage::
     python benchmarks/allocation.py                         # the full grid
     python benchmarks/allocation.py --orders 6 --sizes 10000 --seeds 1
     python benchmarks/allocation.py --table                 # print the CSV's table
+    python benchmarks/allocation.py --per-state --orders 6 12 --sizes 100000
 """
 
 import argparse
@@ -41,7 +42,7 @@ import warnings
 import nengo
 import numpy as np
 
-from nengo_lmu._io import append_csv_row, read_csv_rows
+from nengo_lmu._io import append_csv_row, read_csv_rows, read_json, write_json_atomic
 from nengo_lmu.analysis.metrics import nrmse
 from nengo_lmu.networks import LMUMemory
 from nengo_lmu.systems import LegendreMemory, legendre_readout
@@ -90,8 +91,12 @@ CONVERTERS = {
 }
 
 
-def run_one(neuron_type, realizer, order, n_neurons, seed, duration, allocation):
-    """One spiking memory beside the exact one and the delayed input."""
+def run_one(
+    neuron_type, realizer, order, n_neurons, seed, duration, allocation, per_state=False
+):
+    """One spiking memory beside the exact one and the delayed input (with
+    ``per_state``, also each state's NRMSE and rms: ``state_nrmse``,
+    ``state_rms``)."""
     process = nengo.processes.WhiteSignal(
         period=max(duration, 10.0), high=INPUT_HIGH, rms=INPUT_RMS, y0=0.0
     )
@@ -144,7 +149,7 @@ def run_one(neuron_type, realizer, order, n_neurons, seed, duration, allocation)
         if npst is None
         else npst[0].tolist()
     )
-    return {
+    row = {
         "neuron_type": neuron_type,
         "realizer": realizer,
         "order": order,
@@ -160,6 +165,82 @@ def run_one(neuron_type, realizer, order, n_neurons, seed, duration, allocation)
         "layout": memory.layout,
         "run_s": run_s,
     }
+    if per_state:
+        row["state_nrmse"] = [nrmse(y[:, i], memory_target[:, i]) for i in range(order)]
+        row["state_rms"] = np.sqrt(np.mean(memory_target**2, axis=0)).tolist()
+    return row
+
+
+PER_STATE_JSON = os.path.join(HERE, "results", "allocation", "per_state.json")
+
+
+def per_state(orders, n_neurons, seeds, duration, path=PER_STATE_JSON):
+    """Each state's NRMSE under both allocations (Poisson, Legendre, the same
+    seeds and m): appended to the JSON at ``path`` as each run ends (a rerun
+    skips those there), then drawn beside it as ``per_state.png``."""
+    runs = read_json(path) if os.path.exists(path) else []
+    done = {(r["order"], r["n_neurons"], r["seed"], r["allocation"]) for r in runs}
+    for order in orders:
+        for seed in range(seeds):
+            for allocation in ALLOCATIONS:
+                if (order, n_neurons, seed, allocation) in done:
+                    continue
+                row = run_one(
+                    "poisson", "legendre", order, n_neurons, seed, duration,
+                    allocation, per_state=True,
+                )  # fmt: skip
+                runs.append(row)
+                write_json_atomic(path, runs, indent=1)
+    plot_per_state(runs, os.path.splitext(path)[0] + ".png")
+    return runs
+
+
+def plot_per_state(runs, path):
+    """Bars: each state's NRMSE (mean over seeds), uniform against readout
+    allocation, one panel per (order, m)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = sorted({(r["order"], r["n_neurons"]) for r in runs})
+    fig, axes = plt.subplots(1, len(cases), figsize=(5 * len(cases), 3.8))
+    axes = np.atleast_1d(axes)
+    for ax, (order, m) in zip(axes, cases):
+        for k, allocation in enumerate(ALLOCATIONS):
+            rs = [
+                r
+                for r in runs
+                if (r["order"], r["n_neurons"], r["allocation"])
+                == (order, m, allocation)
+            ]
+            mean = np.mean([r["state_nrmse"] for r in rs], axis=0)
+            counts = rs[0]["neurons_per_state"].split()
+            ax.bar(
+                np.arange(order) + (k - 0.5) * 0.4,
+                mean,
+                width=0.4,
+                label=f"{allocation} ({len(rs)} seeds)",
+            )
+            for i, c in enumerate(counts):
+                ax.annotate(
+                    c, (i + (k - 0.5) * 0.4, mean[i]), ha="center", va="bottom",
+                    fontsize=6, rotation=90,
+                )  # fmt: skip
+        ax.set_yscale("log")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high * 4)  # room for the counts above the bars
+        ax.set_xticks(np.arange(order))
+        ax.set_xlabel("state (Legendre coefficient), lowest order first")
+        ax.set_title(f"order {order}, {m:,} Poisson LIF neurons")
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("NRMSE of the state (numbers: its neurons)")
+    fig.suptitle(
+        "Each state's error: neurons shared uniformly or for the delay readout"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def predicted_ratio(order, realizer, n_neurons):
@@ -283,7 +364,16 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=1.0)
     parser.add_argument("--csv", default=DEFAULT_CSV)
     parser.add_argument("--table", action="store_true", help="only print the table")
+    parser.add_argument(
+        "--per-state",
+        action="store_true",
+        help="each state's NRMSE (Poisson, Legendre; --orders, first of --sizes, "
+        "--seeds) into results/allocation/per_state.json and per_state.png",
+    )
     args = parser.parse_args(argv)
+    if args.per_state:
+        per_state(args.orders, args.sizes[0], args.seeds, args.duration)
+        return 0
     os.makedirs(os.path.dirname(os.path.abspath(args.csv)), exist_ok=True)
     rows = read_csv_rows(args.csv, COLUMNS, CONVERTERS)
     if not args.table:

@@ -489,3 +489,23 @@ def test_precision_table_matches_json(generated):
             cell = row[header.index(f"T = {w['window_s']:g} s")]
             spreads = f"{w['relative_spread']:.2f} / {w['relative_spread_rmse']:.2f}"
             assert cell == spreads
+
+
+def test_per_state_errors_add_up_to_the_memory_error():
+    """``allocation/per_state.json``: the states' errors, weighted by their power,
+    give the whole memory's NRMSE (``nrmse^2 = sum(e_i^2 r_i^2) / sum(r_i^2)``),
+    to 1e-9; both allocations ran with the same seeds and neurons."""
+    runs = json.loads((RESULTS / "allocation" / "per_state.json").read_text())
+    for r in runs:
+        e, rms = np.array(r["state_nrmse"]), np.array(r["state_rms"])
+        combined = np.sqrt(np.sum(e**2 * rms**2) / np.sum(rms**2))
+        assert abs(combined - r["memory_nrmse"]) <= 1e-9 * r["memory_nrmse"]
+        counts = [int(c) for c in r["neurons_per_state"].split()]
+        assert len(counts) == r["order"] and sum(counts) == r["n_neurons"]
+    by = {}
+    for r in runs:
+        by.setdefault((r["order"], r["n_neurons"], r["allocation"]), set()).add(
+            r["seed"]
+        )
+    for (order, m, _), seeds in by.items():
+        assert by[order, m, "uniform"] == by[order, m, "readout"] == seeds
