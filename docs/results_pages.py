@@ -120,19 +120,15 @@ def scaling_summary(preset, results=RESULTS):
 
 
 def scaling_table(summary):
-    """One row per (neuron type, order): slope, interval, errors at the largest m."""
+    """One row per (neuron type, order): slope, interval, errors at the largest m
+    (in the header when every row has the same largest m, else in a column)."""
     m_max = {s["m_max"] for s in summary}
-    at = f"m = {count(m_max.pop())}" if len(m_max) == 1 else "the largest m"
+    same = len(m_max) == 1
+    at = f" at m = {count(m_max.pop())}" if same else " at the largest m"
     return Table(
-        [
-            "neurons",
-            "order",
-            "slope",
-            "95 % interval",
-            "runs",
-            f"NRMSE at {at}",
-            f"RMSE x sqrt(m) at {at}",
-        ],
+        ["neurons", "order", "slope", "95 % interval", "runs"]
+        + ([] if same else ["largest m"])
+        + [f"NRMSE{at}", f"RMSE x sqrt(m){at}"],
         [
             [
                 neuron_name(s["neuron_type"]),
@@ -140,9 +136,9 @@ def scaling_table(summary):
                 f"{s['slope']:.3f}",
                 interval(s["ci_low"], s["ci_high"]),
                 str(s["n_runs"]),
-                f"{s['nrmse_at_m_max']:.4f}",
-                f"{s['rmse_sqrt_m']:.2f}",
             ]
+            + ([] if same else [count(s["m_max"])])
+            + [f"{s['nrmse_at_m_max']:.4f}", f"{s['rmse_sqrt_m']:.2f}"]
             for s in summary
         ],
     )
