@@ -264,76 +264,45 @@ def allocation_table(rows):
 # -- a million neurons (benchmarks/fast_step.py) ------------------------------------
 
 
-def large_memory_table(results):
-    """Ours beside the lower bound at 10^6 to 10^8 neurons, with the peak memory
-    per neuron (``fast_step.py ... --results .../large.json``)."""
-    by = {(r["kind"], r["n_neurons"]): r for r in results if "error" not in r}
-    rows = []
-    for m in sorted({r["n_neurons"] for r in results}):
-        ours, bound = by.get(("ours", m)), by.get(("bound", m))
-        if ours is None:
-            continue
-        rows.append(
-            [
-                count(m),
-                f"{ours['build_s']:.1f}",
-                f"{ours['run_s']:.3g}",
-                f"{ours['peak_gb']:.2f}",
-                f"{ours['bytes_per_neuron']:.0f}",
-                f"{bound['run_s']:.3g}" if bound else "",
-                f"{ours['run_s'] / bound['run_s']:.2f}x" if bound else "",
-            ]
-        )
-    return Table(
-        [
-            "m",
-            "build (s)",
-            "run 1 s (s)",
-            "peak (GB)",
-            "bytes per neuron",
-            "lower bound: run (s)",
-            "ours / bound",
-        ],
-        rows,
-    )
-
-
 def fast_step_table(results):
-    """Build and run times per m: ours, Nengo's operators, the bound, Brian2."""
+    """Build and run times per m: ours, and beside it whatever the file holds
+    (Nengo's operators, the bound, Brian2); the peak bytes per neuron where they
+    were recorded (``fast_step/large.json``)."""
     by = {(r["kind"], r["n_neurons"]): r for r in results if "error" not in r}
+    kinds = {kind for kind, _ in by}
+    per_neuron = any("bytes_per_neuron" in r for r in results)
     rows = []
     for m in sorted({r["n_neurons"] for r in results}):
         ours, ops = by.get(("ours", m)), by.get(("nengo-ops", m))
         bound, brian = by.get(("bound", m)), by.get(("brian2", m))
         if ours is None:
             continue
-        rows.append(
-            [
-                count(m),
-                f"{ours['build_s']:.2f}",
-                f"{ours['run_s']:.3g}",
-                f"{ours['peak_gb']:.2f}",
-                f"{ops['run_s']:.3g}" if ops else "",
-                f"{bound['run_s']:.3g}" if bound else "",
-                f"{brian['build_s']:.2f} / {brian['run_s']:.3g}" if brian else "",
-                f"{ours['run_s'] / bound['run_s']:.3g}x" if bound else "",
-                f"{brian['run_s'] / ours['run_s']:.1f}x" if brian else "",
-            ]
-        )
-    return Table(
-        [
-            "m",
-            "build (s)",
-            "run 1 s (s)",
-            "peak (GB)",
-            "Nengo's operators: run (s)",
-            "lower bound: run (s)",
-            "Brian2: build / run (s)",
-            "ours / bound",
-            "Brian2 / ours",
-        ],
-        rows,
-    )
+        row = [
+            count(m),
+            f"{ours['build_s']:.2f}",
+            f"{ours['run_s']:.3g}",
+            f"{ours['peak_gb']:.2f}",
+        ]
+        if per_neuron:
+            row.append(f"{ours['bytes_per_neuron']:.0f}")
+        if "nengo-ops" in kinds:
+            row.append(f"{ops['run_s']:.3g}" if ops else "")
+        row.append(f"{bound['run_s']:.3g}" if bound else "")
+        if "brian2" in kinds:
+            brian_cell = f"{brian['build_s']:.2f} / {brian['run_s']:.3g}"
+            row.append(brian_cell if brian else "")
+        row.append(f"{ours['run_s'] / bound['run_s']:.3g}x" if bound else "")
+        if "brian2" in kinds:
+            row.append(f"{brian['run_s'] / ours['run_s']:.1f}x" if brian else "")
+        rows.append(row)
+    header = ["m", "build (s)", "run 1 s (s)", "peak (GB)"]
+    header += ["bytes per neuron"] if per_neuron else []
+    header += ["Nengo's operators: run (s)"] if "nengo-ops" in kinds else []
+    header += ["lower bound: run (s)"]
+    header += ["Brian2: build / run (s)"] if "brian2" in kinds else []
+    header += ["ours / bound"]
+    header += ["Brian2 / ours"] if "brian2" in kinds else []
+    return Table(header, rows)
 
 
 # -- Loihi (benchmarks/loihi_scaling.py) --------------------------------------------
@@ -686,7 +655,7 @@ def tables(results=RESULTS):
     )
     large = results / "fast_step" / "large.json"
     out["large-memory"] = (
-        large_memory_table(read_json(large))
+        fast_step_table(read_json(large))
         if large.exists()
         else "Not measured yet: ``python benchmarks/fast_step.py --neurons "
         "1e6,1e7,1e8 ...`` writes ``fast_step/large.json``.\n"
