@@ -165,16 +165,12 @@ def decade_slopes(rows):
     """The local slope of log NRMSE against log m between neighbouring m, per
     order (the mean of log NRMSE over the seeds at each m): where a curve leaves
     ``1 / sqrt(m)`` (slope -0.5), if anywhere."""
-    orders = sorted({r["order"] for r in rows})
-    neurons = sorted({r["n_neurons"] for r in rows})
-    mean_log = {
-        (d, m): np.mean(
-            [np.log(r["nrmse"]) for r in rows if (r["order"], r["n_neurons"]) == (d, m)]
-        )
-        for d in orders
-        for m in neurons
-        if any((r["order"], r["n_neurons"]) == (d, m) for r in rows)
-    }
+    logs = {}
+    for r in rows:
+        logs.setdefault((r["order"], r["n_neurons"]), []).append(np.log(r["nrmse"]))
+    mean_log = {key: np.mean(values) for key, values in logs.items()}
+    orders = sorted({d for d, _ in logs})
+    neurons = sorted({m for _, m in logs})
     pairs = list(zip(neurons[:-1], neurons[1:]))
     table_rows = []
     for d in orders:

@@ -185,8 +185,8 @@ class FusedState:
         bias=None,
         use_numba=True,
     ):
-        # each neuron's dimension, in the smallest type given (a uint8 for d <= 256)
-        self.dims = dims if np.issubdtype(dims.dtype, np.integer) else dims.astype(int)
+        # each neuron's dimension, in the integer type given (uint8 for d <= 256)
+        self.dims = np.asarray(dims)
         self.enc_gain = np.ascontiguousarray(enc_gain, dtype=np.float64)
         self.size_out = size_out
         self.dt = float(dt)

@@ -258,9 +258,10 @@ def _layout_of(built):
     return one_hot_layout(built.encoders)
 
 
-def solve_subpopulation(model, solver, conn, rng):
-    """The decoder of each neuron of ``conn.pre`` (a sub-population ensemble) for
-    its own dimension: ``(points, decoders (n,), solver_info)``.
+def solve_subpopulation(model, solver, conn, rng, dims, signs):
+    """The decoder of each neuron of ``conn.pre`` (a sub-population ensemble,
+    whose neurons encode dimensions ``dims`` with ``signs``) for its own
+    dimension: ``(points, decoders (n,), solver_info)``.
 
     Seeded connections go through Nengo's decoder cache (`nengo.cache`), as
     Nengo's own solvers do, keyed on the solver, the neuron type, the gains and
@@ -274,7 +275,6 @@ def solve_subpopulation(model, solver, conn, rng):
             "(no function)"
         )
     built = model.params[ens]
-    dims, signs = _layout_of(built)
     t = solver.points()
 
     def solve(conn, gain, bias, key, targets, rng=None):
@@ -316,9 +316,9 @@ def build_subpopulation_solver(model, solver, conn, rng):
 
     Returns ``(eval_points, decoders, solver_info)`` as Nengo's solver builders do
     (decoders ``d x n``)."""
-    t, decoders, info = solve_subpopulation(model, solver, conn, rng)
     ens = conn.pre_obj
-    dims, _ = _layout_of(model.params[ens])
+    dims, signs = _layout_of(model.params[ens])
+    t, decoders, info = solve_subpopulation(model, solver, conn, rng, dims, signs)
     full = one_hot_rows(dims, decoders, ens.dimensions)
     return diagonal_eval_points(ens.dimensions, len(t)), full.T[conn.pre_slice], info
 
@@ -655,8 +655,10 @@ def build_subpopulation_connection(model, conn):
         and conn.pre_slice == slice(None)
         and not _probed(model, conn, "weights")
     ):  # each neuron's decoder alone: no d x n matrix
-        t, decoders, solver_info = solve_subpopulation(model, conn.solver, conn, rng)
         dims = built_pre.dims
+        t, decoders, solver_info = solve_subpopulation(
+            model, conn.solver, conn, rng, dims, built_pre.signs
+        )
         per_neuron = scale[dims] * decoders  # = (transform @ decoders)[dims, i]
         weighted = Signal(shape=transform.size_out, name=f"{transform}.weighted")
         model.add_op(Reset(weighted))

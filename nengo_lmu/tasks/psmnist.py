@@ -117,7 +117,7 @@ def build_parser():
         choices=RECURRENT_INITIALIZERS,
         default="zeros",
         help="the hidden recurrence's initial weights (the paper's model starts "
-        "them at zero; glorot_uniform diverged after 4 epochs in our first run)",
+        "them at zero; started Glorot uniform, its training can diverge)",
     )
     p.add_argument(
         "--sequential",
