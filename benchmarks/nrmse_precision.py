@@ -60,10 +60,7 @@ def measure(order, m, duration, seed=0, dt=0.001):
         dt=dt,
         warmup=THETA,
     )
-    start = int(round(THETA / dt))
-    # the network lags the exact memory by a step (as measure_memory compares)
-    decoded = result["decoded"][start:]
-    exact = result["exact"][start - 1 : -1]
+    decoded, exact = result["compared"], result["target"]  # after the warm-up
     rows = []
     for window in WINDOWS:
         rel, k = spread(decoded, exact, dt, window)

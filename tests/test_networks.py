@@ -38,6 +38,10 @@ def test_lif_default_memory_accuracy():
 def test_neuron_types(neuron_type, limit):
     result = measure_memory(3, 0.5, 600, neuron_type=neuron_type, seed=1, duration=4.0)
     assert result["nrmse"] < limit, result["nrmse"]
+    # the arrays compared: after the warm-up (theta), the exact memory a step earlier
+    start = 500
+    assert np.array_equal(result["compared"], result["decoded"][start:])
+    assert np.array_equal(result["target"], result["exact"][start - 1 : -1])
 
 
 @pytest.mark.parametrize("layout", ["ensemble", "per-dimension", "subpopulations"])

@@ -90,7 +90,9 @@ def measure_memory(
         ``nrmse``, ``rmse`` (decoded vs exact memory, all dimensions),
         ``readout_nrmse`` (delay readout vs the exact memory's readout),
         ``build_s``, ``run_s``, ``n_neurons`` (actually built), and the arrays
-        ``t``, ``decoded``, ``exact``.
+        ``t``, ``decoded``, ``exact`` and, after the warm-up and a step apart
+        as the errors compare them, ``compared`` (decoded) and ``target``
+        (exact).
     """
     theta = check_positive(theta, "theta")
     duration = memory_measurement_duration(theta) if duration is None else duration
@@ -148,6 +150,8 @@ def measure_memory(
         "t": t,
         "decoded": decoded,
         "exact": exact_m,
+        "compared": y,
+        "target": target,
     }
 
 
