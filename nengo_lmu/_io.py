@@ -136,14 +136,15 @@ def _truncate(path, size):
         os.fsync(f.fileno())
 
 
-def write_json_atomic(path, obj, **kwargs):
-    """Write ``obj`` as JSON to ``path`` by a temporary file renamed over it."""
+def _write_atomic(path, write, suffix):
+    """Call ``write(file)`` on a temporary file in ``path``'s folder, then rename
+    it over ``path`` (a reader sees the old file or the new one, never a part)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, **kwargs)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -151,6 +152,37 @@ def write_json_atomic(path, obj, **kwargs):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_json_atomic(path, obj, **kwargs):
+    """Write ``obj`` as JSON to ``path`` by a temporary file renamed over it."""
+    _write_atomic(path, lambda f: json.dump(obj, f, **kwargs), ".json")
+
+
+def csv_header(path):
+    """The column names on the first line of the CSV at ``path`` (None if the file
+    is absent or empty)."""
+    path = os.fspath(path)
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        return next(csv.reader([f.readline().rstrip("\r\n")]))
+
+
+def add_csv_columns(path, old_columns, columns, fill="nan"):
+    """Rewrite a results CSV whose header is ``old_columns`` with the header
+    ``columns`` (the old ones and new ones), each row's new values ``fill`` and
+    its old values as they were written. Atomic (`_write_atomic`); the rows are
+    read (and a torn last line dropped) by `read_csv_rows` first."""
+    rows = read_csv_rows(path, old_columns)
+
+    def write(f):
+        writer = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, fill) for k in columns})
+
+    _write_atomic(path, write, ".csv")
 
 
 def read_json(path, what="results file"):

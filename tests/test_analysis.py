@@ -154,6 +154,9 @@ def test_worker_processes_match_serial(tmp_path):
 
 
 def test_dask_cluster_matches_serial(tmp_path):
+    """The same numbers on a Dask cluster whose workers declare a ``memory``
+    resource (each run asks for its estimate), each row with its peak memory; a
+    run larger than every worker's memory limit raises before anything runs."""
     distributed = pytest.importorskip("dask.distributed")
     runs = small_grid()[:2]
     serial = analysis.run_sweep(runs, str(tmp_path / "a.csv"), progress=False)
@@ -163,6 +166,8 @@ def test_dask_cluster_matches_serial(tmp_path):
         host="127.0.0.1",
         dashboard_address=None,
         processes=True,
+        memory_limit="4GB",
+        resources={"memory": 4e9},
     ) as cluster:
         rows = analysis.run_sweep(
             runs,
@@ -170,7 +175,88 @@ def test_dask_cluster_matches_serial(tmp_path):
             scheduler=cluster.scheduler_address,
             progress=False,
         )
+        huge = dict(runs[0], n_neurons=10**8)  # about 16.8 GB
+        with pytest.raises(ValueError, match=r"n_neurons=100000000 needs about 16\.8"):
+            analysis.run_sweep(
+                [huge],
+                str(tmp_path / "c.csv"),
+                scheduler=cluster.scheduler_address,
+                progress=False,
+            )
     assert_same_results(serial, rows)
+    assert all(0.1 < r["peak_gb"] < 4 for r in rows)
+    assert not os.path.exists(tmp_path / "c.csv")
+
+
+def test_check_worker_memory():
+    run = {"order": 6, "n_neurons": 10**7}  # 0.75 + 1.6 GB
+    analysis.check_worker_memory([run], [{"memory_limit": 3e9}, {"memory_limit": 0}])
+    analysis.check_worker_memory([run], [{"memory_limit": 0}])  # no limits
+    analysis.check_worker_memory([run], [{"memory_limit": 1e9}, {"memory_limit": 3e9}])
+    with pytest.raises(ValueError, match=r"n_neurons=10000000 needs about 2\.4 GB"):
+        analysis.check_worker_memory([run], [{"memory_limit": 2e9}])
+
+
+def test_peak_memory_is_the_blocks_own():
+    """A block's peak covers what it allocates (0.4 GB), and a later block that
+    allocates less reports less: the high-water mark was reset (Linux)."""
+    if not os.access("/proc/self/clear_refs", os.W_OK):
+        pytest.skip("needs Linux's /proc/self/clear_refs to reset the peak")
+    with analysis.peak_memory() as before:
+        pass
+    with analysis.peak_memory() as big:
+        x = np.ones(50_000_000)
+        x[::512] = 2  # touch every page
+        del x
+    with analysis.peak_memory() as small:
+        y = np.ones(5_000_000)
+        del y
+    assert big["gb"] >= before["gb"] + 0.38
+    assert small["gb"] < big["gb"] - 0.3
+
+
+def test_peak_estimate_bounds_the_measured_peaks():
+    """`estimate_peak_gb` (what Dask is told) against peaks measured by
+    benchmarks/fast_step.py at 1e6-1e8 neurons and by a run here: never below a
+    measurement, and at most 1.5x one above 1e7 neurons, where the bound matters."""
+    from nengo_lmu._io import read_json
+
+    path = os.path.join(
+        os.path.dirname(__file__), "..", "benchmarks", "results", "fast_step"
+    )
+    measured = [
+        (r["n_neurons"], r["peak_gb"])
+        for r in read_json(os.path.join(path, "large.json"))
+        if r.get("kind") == "ours" and "peak_gb" in r
+    ]
+    assert {m for m, _ in measured} >= {10**6, 10**7, 10**8}
+    row = analysis.run_one(small_grid()[0])
+    measured.append((row["n_neurons"], row["peak_gb"]))
+    for m, peak in measured:
+        estimate = analysis.estimate_peak_gb({"n_neurons": m})
+        assert estimate >= peak, (m, peak, estimate)
+        if m >= 10**7:
+            assert estimate <= 1.5 * peak, (m, peak, estimate)
+
+
+def test_legacy_results_are_read_then_upgraded(tmp_path):
+    """A results file from before runs recorded their memory: read as it is
+    (peak_gb NaN), and given the column, its rows unchanged, when a sweep appends
+    to it."""
+    runs = small_grid()[:2]
+    path = tmp_path / "scaling.csv"
+    analysis.run_sweep(runs[:1], str(path), progress=False)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    legacy = [line.rsplit(",", 1)[0] for line in lines]  # peak_gb cut off
+    assert legacy[0] == ",".join(analysis.sweeps.LEGACY_COLUMNS)
+    path.write_text("\n".join(legacy) + "\n", encoding="utf-8")
+    (old,) = analysis.read_results(str(path))
+    assert np.isnan(old["peak_gb"]) and old["nrmse"] > 0
+    rows = analysis.run_sweep(runs, str(path), progress=False)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(analysis.COLUMNS)
+    assert lines[1] == legacy[1] + ",nan"
+    assert len(rows) == 2 and np.isfinite(rows[1]["peak_gb"])
 
 
 def test_cli_small_run(tmp_path, capsys):
@@ -214,11 +300,16 @@ def test_cli_small_run(tmp_path, capsys):
         "rmse",
         "build_s",
         "run_s",
+        "peak_gb",
     ]:
         assert column in rows[0]
     assert (out / "scaling.png").stat().st_size > 10000
     text = capsys.readouterr().out
     assert "slope" in text and "poisson" in text
+    # the table's peak memory at the largest m: the largest of its runs' peaks
+    peaks = [r["peak_gb"] for r in rows if r["n_neurons"] == 300 and r["order"] == 2]
+    line = [t for t in text.splitlines() if t.startswith("lmu") and " 2 " in t][0]
+    assert line.split()[-1] == f"{max(peaks):.2f}"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from nengo_lmu.analysis.metrics import bootstrap_interval, fit_scaling
 
 def summarize(rows):
     """One summary dict per (experiment, neuron type, order): slope, interval,
-    and the error at the largest m."""
+    the error at the largest m, and the largest peak memory of a run there
+    (``peak_gb_at_m_max``; NaN where no run recorded it)."""
     groups = {}
     for r in rows:
         name = r["neuron_type"]
@@ -41,9 +42,18 @@ def summarize(rows):
                     np.mean([r["rmse"] for r in rs if r["n_neurons"] == m_max])
                     * np.sqrt(m_max)
                 ),
+                "peak_gb_at_m_max": _largest(
+                    [r.get("peak_gb", np.nan) for r in rs if r["n_neurons"] == m_max]
+                ),
             }
         )
     return summary
+
+
+def _largest(values):
+    """The largest finite value, NaN if there is none."""
+    finite = [v for v in values if np.isfinite(v)]
+    return float(max(finite)) if finite else float("nan")
 
 
 def format_summary(summary):
@@ -51,14 +61,16 @@ def format_summary(summary):
     lines = [
         f"{'experiment':<12}{'neurons':<18}{'order':>6}{'slope':>9}"
         f"{'95% interval':>20}{'runs':>6}{'max m':>9}{'NRMSE@max':>11}"
-        f"{'RMSE*sqrt(m)':>14}"
+        f"{'RMSE*sqrt(m)':>14}{'peak GB@max':>13}"
     ]
     for s in summary:
         interval = f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
+        peak = s.get("peak_gb_at_m_max", float("nan"))
+        peak = f"{peak:.2f}" if np.isfinite(peak) else "-"
         lines.append(
             f"{s['experiment']:<12}{s['neuron_type']:<18}{s['order']:>6}"
             f"{s['slope']:>9.3f}{interval:>20}{s['n_runs']:>6}{s['m_max']:>9}"
-            f"{s['nrmse_at_m_max']:>11.4f}{s['rmse_sqrt_m']:>14.2f}"
+            f"{s['nrmse_at_m_max']:>11.4f}{s['rmse_sqrt_m']:>14.2f}{peak:>13}"
         )
     return "\n".join(lines)
 
