@@ -22,6 +22,8 @@ What each file holds and which command writes it:
                                          1e6,1e7,1e8 ... --results ...``
 ``allocation/results.csv``               ``python benchmarks/allocation.py``
 ``large/precision.json``                 ``python benchmarks/nrmse_precision.py``
+``large/dask/scaling.csv``               ``nengo-lmu scaling --preset large --neurons
+                                         1000,10000,100000,1000000 --scheduler ...``
 ``loihi/scaling.json``                   ``python benchmarks/loihi_scaling.py``
 ``psmnist_mnist5k/results.json``         ``python benchmarks/psmnist_mnist5k.py``
 ``spiking_conversion/results.json``      ``python benchmarks/spiking_conversion.py``
@@ -184,6 +186,35 @@ def decade_slopes(rows):
         table_rows.append(row)
     header = ["order"] + [f"{count(a)} to {count(b)}" for a, b in pairs]
     return Table(header, table_rows)
+
+
+def dask_table(rows, serial):
+    """The large preset's runs on a Dask cluster beside the same runs in one
+    process (``large/dask/scaling.csv``, ``large/scaling.csv``): per order and m,
+    the mean NRMSE, the largest relative difference from the serial run of the
+    same seed, and the largest peak memory of a run (`run_one`'s ``peak_gb``)."""
+    from nengo_lmu.analysis.sweeps import _key  # pylint: disable=C0415
+
+    alone = {_key(r): r["nrmse"] for r in serial}
+    by = {}
+    for r in rows:
+        by.setdefault((r["order"], r["n_neurons"]), []).append(r)
+    table_rows = []
+    for (d, m), rs in sorted(by.items()):
+        diffs = [abs(r["nrmse"] / alone[_key(r)] - 1) for r in rs if _key(r) in alone]
+        table_rows.append(
+            [
+                str(d),
+                count(m),
+                str(len(rs)),
+                f"{np.mean([r['nrmse'] for r in rs]):.4f}",
+                f"{max(diffs):.0e}" if diffs else "",
+                f"{max(r['peak_gb'] for r in rs):.2f}",
+            ]
+        )
+    return Table(
+        ["order", "neurons", "runs", "NRMSE", "vs one process", "peak GB"], table_rows
+    )
 
 
 def precision_table(results):
@@ -656,8 +687,10 @@ def tables(results=RESULTS):
         else "Not measured yet: ``python benchmarks/fast_step.py --neurons "
         "1e6,1e7,1e8 ...`` writes ``fast_step/large.json``.\n"
     )
-    out["scaling-large-decades"] = decade_slopes(
-        read_results(results / "large" / "scaling.csv")
+    large_rows = read_results(results / "large" / "scaling.csv")
+    out["scaling-large-decades"] = decade_slopes(large_rows)
+    out["scaling-large-dask"] = dask_table(
+        read_results(results / "large" / "dask" / "scaling.csv"), large_rows
     )
     loihi = read_json(results / "loihi/scaling.json")
     out["loihi-scaling"] = loihi_table(loihi)
