@@ -31,6 +31,7 @@ What each file holds and which command writes it:
 ``variant`` (``results.json``, or        --out DIR`` (`PSMNIST_RUNS` lists the
 ``state.json`` while training)           commands)
 ``psmnist/spiking/results.json``         ``python benchmarks/psmnist_spiking.py``
+``psmnist/spiking-memory/results.json``  ``python benchmarks/psmnist_spiking_memory.py``
 ``psmnist/speed.json``                   ``python benchmarks/train_speed.py --data
                                          mnist --batches 50 --models
                                          parallel,keras-lmu --out ...``
@@ -633,6 +634,43 @@ def psmnist_spiking_table(results):
     return Table(header, rows), rate
 
 
+def psmnist_spiking_memory_table(results):
+    """The variant's memory as a spiking LMUMemory on a few digits
+    (benchmarks/psmnist_spiking_memory.py): its error, and the classifier's
+    accuracy with that much noise on its exact final states."""
+    rows = []
+    for r in sorted(
+        results["runs"].values(), key=lambda r: (r["neurons_per_digit"], r["hold"])
+    ):
+        s = r["state_relative_rmse"]
+        rows.append(
+            [
+                count(r["neurons_per_digit"]),
+                f"{r['neurons_per_state']:.0f}",
+                str(r["hold"]),
+                str(r["digits"]),
+                f"{r['nrmse']:.2f}",
+                f"{s['first']:.2f} / {s['middle']:.2f} / {s['last']:.2f}",
+                percent(r["noise_estimate_accuracy"]),
+                f"{r['run_s']:.0f}",
+            ]
+        )
+    return Table(
+        [
+            "neurons per digit",
+            "per state",
+            "steps per pixel",
+            "digits",
+            "NRMSE",
+            "states first / middle / last",
+            f"accuracy with this noise ({count(results['n_test'])} digits; rate "
+            f"{percent(results['rate_accuracy'])})",
+            "run (s)",
+        ],
+        rows,
+    )
+
+
 def psmnist_speed_table(results):
     """Seconds per training batch, ours and keras-lmu's (benchmarks/train_speed.py)."""
     speed = results["seconds_per_batch"]
@@ -713,6 +751,15 @@ def tables(results=RESULTS):
             "python benchmarks/psmnist_spiking.py", "psmnist/spiking/results.json"
         )
         out["psmnist-spiking-rate"] = ""
+    memory = psmnist / "spiking-memory" / "results.json"
+    out["psmnist-spiking-memory"] = (
+        psmnist_spiking_memory_table(read_json(memory))
+        if memory.exists()
+        else missing.format(
+            "python benchmarks/psmnist_spiking_memory.py",
+            "psmnist/spiking-memory/results.json",
+        )
+    )
     if (psmnist / "speed.json").exists():
         out["psmnist-speed"] = psmnist_speed_table(read_json(psmnist / "speed.json"))
     else:
