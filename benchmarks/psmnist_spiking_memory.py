@@ -125,7 +125,9 @@ def spiking_memory(x, order, theta, radii, n_neurons, seed, dt=0.001):
     return out, build_s, run_s
 
 
-def measure(args, weights, settings, x, y, n_neurons, hold):
+def measure(args, weights, settings, x, y, n_neurons, hold, radii, m_last):
+    """One (neurons, hold) entry; ``radii`` and ``m_last`` (the test digits' exact
+    final states) depend on the weights only, so `main` computes them once."""
     order, theta = settings["order"], settings["theta"]
     e_x = float(weights["e_x"][0, 0])
     k = args.digits
@@ -133,8 +135,6 @@ def measure(args, weights, settings, x, y, n_neurons, hold):
     # the exact memory at the held input's time scale: at the pixels' ends it is
     # the trained memory (ZOH is exact for held input)
     exact = exact_states(held[:k], order, theta * hold, e_x)
-    sample = exact_states(x[:200, :, 0], order, theta, e_x)
-    radii = 1.1 * np.max(np.abs(sample), axis=(0, 1))
     out, build_s, run_s = spiking_memory(
         held[:k], order, theta * hold, radii, n_neurons, args.seed
     )
@@ -142,7 +142,6 @@ def measure(args, weights, settings, x, y, n_neurons, hold):
     var = np.mean(err**2, axis=(0, 1))
     power = np.mean(exact**2, axis=(0, 1))
     relative = np.sqrt(var / power)
-    m_last = final_states(x[:, :, 0], order, theta, e_x)
     np.testing.assert_allclose(m_last[:k], exact[:, -1], rtol=1e-6, atol=1e-9)
     final = out[:, -1]
     rng = np.random.RandomState(args.seed)
@@ -192,12 +191,17 @@ def main(argv=None):
         rate_accuracy=float(np.mean(np.argmax(rate, 1) == y)),
     )
     print(f"rate network: {100 * results['rate_accuracy']:.2f} % on {len(x)} digits")
+    order, theta = settings["order"], settings["theta"]
+    e_x = float(weights["e_x"][0, 0])
+    sample = exact_states(x[:200, :, 0], order, theta, e_x)
+    radii = 1.1 * np.max(np.abs(sample), axis=(0, 1))
+    m_last = final_states(x[:, :, 0], order, theta, e_x)
     for n_neurons in args.neurons:
         for hold in args.holds:
             key = f"{n_neurons}/{hold}/{args.digits}/{args.seed}"
             if key not in results["runs"]:
                 results["runs"][key] = measure(
-                    args, weights, settings, x, y, n_neurons, hold
+                    args, weights, settings, x, y, n_neurons, hold, radii, m_last
                 )
                 _io.write_json_atomic(path, results, indent=1)
             r = results["runs"][key]
