@@ -6,6 +6,9 @@ dt = 1 ms of the order-6, theta = 1 s memory of m Poisson LIF-rate neurons
 layout):
 
 - ``ours``: on ``nengo.Simulator``, with the fused sub-population step;
+- ``ours-f32``: the same, its decoders solved in single precision
+  (``Subpopulations(solver_dtype="float32")``; their effect on the error is
+  measured by ``benchmarks/solver_precision.py``);
 - ``nengo-ops``: the same network on ``nengo.Simulator`` with Nengo's own
   operators (``fuse=False`` on the network's config for
   `~nengo_lmu.networks.SubpopulationEnsemble`: dense encoding and decoding
@@ -33,7 +36,7 @@ Usage::
 
     python benchmarks/fast_step.py                        # m = 1e3 .. 1e6
     python benchmarks/fast_step.py --neurons 1000000 --kinds ours,bound,brian2
-    python benchmarks/fast_step.py --neurons 1e6,1e7,1e8 --kinds ours,bound \
+    python benchmarks/fast_step.py --neurons 1e6,1e7,1e8 --kinds ours,ours-f32,bound \
         --timeout 3600 --results benchmarks/results/fast_step/large.json
 """
 
@@ -47,15 +50,16 @@ from _child import peak_gb, run_child
 
 from nengo_lmu._io import read_json, write_json_atomic
 
-KINDS = ("ours", "nengo-ops", "bound", "brian2")
+KINDS = ("ours", "ours-f32", "nengo-ops", "bound", "brian2")
 RESULTS = Path(__file__).parent / "results" / "fast_step" / "results.json"
 ORDER, THETA, DT, DURATION = 6, 1.0, 0.001, 1.0
 
 
-def memory_network(m, seed=0, fuse=True):
+def memory_network(m, seed=0, fuse=True, solver_dtype="float64"):
     import nengo
 
     from nengo_lmu.networks import LMUMemory, SubpopulationEnsemble
+    from nengo_lmu.networks.layouts import Subpopulations
 
     with nengo.Network(seed=seed) as net:
         net.config.configures(SubpopulationEnsemble)
@@ -66,14 +70,14 @@ def memory_network(m, seed=0, fuse=True):
             THETA,
             m,
             neuron_type=nengo.PoissonSpiking(nengo.LIFRate()),
-            layout="subpopulations",
+            layout=Subpopulations(solver_dtype=solver_dtype),
         )
         nengo.Connection(u, memory.input, synapse=None)
         probe = nengo.Probe(memory.output, synapse=0.01)
     return net, memory, probe
 
 
-def measure_nengo(m, seed=0, fuse=True):
+def measure_nengo(m, seed=0, fuse=True, solver_dtype="float64"):
     import nengo
     import numpy as np
 
@@ -82,7 +86,7 @@ def measure_nengo(m, seed=0, fuse=True):
     nengo.rc.set("decoder_cache", "enabled", "False")
     before_gb = peak_gb()  # the interpreter and its imports
     t0 = time.perf_counter()
-    net, memory, probe = memory_network(m, seed, fuse=fuse)
+    net, memory, probe = memory_network(m, seed, fuse=fuse, solver_dtype=solver_dtype)
     with nengo.Simulator(net, progress_bar=False) as sim:
         build_s = time.perf_counter() - t0
         sim.run_steps(1)  # the first step compiles the kernel (cached on disk)
@@ -231,6 +235,7 @@ def measure_brian2(m, seed=0):
 def measure(kind, m):
     fn = {
         "ours": measure_nengo,
+        "ours-f32": lambda m: measure_nengo(m, solver_dtype="float32"),
         "nengo-ops": lambda m: measure_nengo(m, fuse=False),
         "bound": measure_bound,
         "brian2": measure_brian2,

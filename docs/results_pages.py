@@ -22,6 +22,7 @@ What each file holds and which command writes it:
                                          1e6,1e7,1e8 ... --results ...``
 ``allocation/results.csv``               ``python benchmarks/allocation.py``
 ``large/precision.json``                 ``python benchmarks/nrmse_precision.py``
+``large/solver_precision.json``          ``python benchmarks/solver_precision.py``
 ``large/dask/scaling.csv``               ``nengo-lmu scaling --preset large --neurons
                                          1000,10000,100000,1000000 --scheduler ...``
 ``loihi/scaling.json``                   ``python benchmarks/loihi_scaling.py``
@@ -239,6 +240,30 @@ def precision_table(results):
     )
 
 
+def solver_precision_table(results):
+    """The memory's NRMSE with decoders solved in float64 and in float32
+    (benchmarks/solver_precision.py), per neuron type, order and m."""
+    rows = []
+    for e in benchmark_module("solver_precision").summary(results):
+        (a, b), (ra, rb) = e["nrmse"], e["readout_nrmse"]
+        rows.append(
+            [
+                "LIF rate" if e["neuron_type"] == "lifrate" else "Poisson LIF",
+                str(e["order"]),
+                count(e["n_neurons"]),
+                str(len(e["seeds"])),
+                f"{a:.5g}",
+                f"{b:.5g}",
+                f"{b / a:.4f}",
+                f"{e['spread']:.3f}",
+                f"{rb / ra:.4f}",
+            ]
+        )
+    header = ["neurons", "order", "m", "seeds", "NRMSE float64", "NRMSE float32"]
+    header += ["float32 / float64", "seeds' spread", "delay readout: float32 / 64"]
+    return Table(header, rows)
+
+
 # -- neurons where the error is (benchmarks/allocation.py) ---------------------------
 
 
@@ -295,13 +320,15 @@ def allocation_table(rows):
 def fast_step_table(results):
     """Build and run times per m: ours, and beside it whatever the file holds
     (Nengo's operators, the bound, Brian2); the peak bytes per neuron where they
-    were recorded (``fast_step/large.json``)."""
+    were recorded (``fast_step/large.json``); the build and run with single-
+    precision solves where they were measured."""
     by = {(r["kind"], r["n_neurons"]): r for r in results if "error" not in r}
     kinds = {kind for kind, _ in by}
     per_neuron = any("bytes_per_neuron" in r for r in results)
     rows = []
     for m in sorted({r["n_neurons"] for r in results}):
         ours, ops = by.get(("ours", m)), by.get(("nengo-ops", m))
+        f32 = by.get(("ours-f32", m))
         bound, brian = by.get(("bound", m)), by.get(("brian2", m))
         if ours is None:
             continue
@@ -313,6 +340,8 @@ def fast_step_table(results):
         ]
         if per_neuron:
             row.append(f"{ours['bytes_per_neuron']:.0f}")
+        if "ours-f32" in kinds:
+            row.append(f"{f32['build_s']:.2f} / {f32['run_s']:.3g}" if f32 else "")
         if "nengo-ops" in kinds:
             row.append(f"{ops['run_s']:.3g}" if ops else "")
         row.append(f"{bound['run_s']:.3g}" if bound else "")
@@ -325,6 +354,7 @@ def fast_step_table(results):
         rows.append(row)
     header = ["m", "build (s)", "run 1 s (s)", "peak (GB)"]
     header += ["bytes per neuron"] if per_neuron else []
+    header += ["float32 solves: build / run (s)"] if "ours-f32" in kinds else []
     header += ["Nengo's operators: run (s)"] if "nengo-ops" in kinds else []
     header += ["lower bound: run (s)"]
     header += ["Brian2: build / run (s)"] if "brian2" in kinds else []
@@ -717,6 +747,13 @@ def tables(results=RESULTS):
     )
     out["scaling-large-precision"] = precision_table(
         read_json(results / "large" / "precision.json")
+    )
+    solver = results / "large" / "solver_precision.json"
+    out["solver-precision"] = (
+        solver_precision_table(read_json(solver))
+        if solver.exists()
+        else "Not measured yet: ``python benchmarks/solver_precision.py`` writes "
+        "``large/solver_precision.json``.\n"
     )
     large = results / "fast_step" / "large.json"
     out["large-memory"] = (

@@ -112,6 +112,108 @@ def test_solver_rejects_a_function():
         nengo.Simulator(net, progress_bar=False)
 
 
+def group_problem(n=2000, d=2, seed=0):
+    """Gains, biases, signs and groups of ``n`` LIF neurons encoding ``d``
+    dimensions, as a sub-population ensemble's build makes them."""
+    rng = np.random.RandomState(seed)
+    gain, bias = nengo.LIFRate().gain_bias(
+        rng.uniform(100, 200, n), rng.uniform(-1, 0.9, n)
+    )
+    signs = rng.choice([-1.0, 1.0], n)
+    groups, _ = sp.groups_of(sp.dimension_blocks(n, d), 200)
+    return gain, bias, signs, groups
+
+
+def test_solves_are_the_same_on_any_number_of_threads():
+    """The groups' solves spread over threads (BLAS held to one each) give the
+    same decoders, bit for bit, for 1, 2 and 3 threads; they are the ridge
+    decoders (numpy's lstsq of the regularized system, relative 1e-8)."""
+    gain, bias, signs, groups = group_problem()
+    t = np.linspace(-1, 1, 400)
+    args = (nengo.LIFRate(), gain, bias, signs, groups, t, 0.1)
+    one = sp.solve_groups(*args, chunk_neurons=600, n_threads=1)
+    for n_threads in (2, 3):
+        many = sp.solve_groups(*args, chunk_neurons=600, n_threads=n_threads)
+        assert np.array_equal(many, one)
+    g = groups[3]
+    A = nengo.LIFRate().rates(t[:, None] * signs[g], gain[g], bias[g])
+    sigma = 0.1 * A.max()
+    stacked = np.vstack([A, np.sqrt(len(t)) * sigma * np.eye(len(g))])
+    target = np.concatenate([t, np.zeros(len(g))])
+    expected = np.linalg.lstsq(stacked, target, rcond=None)[0]
+    assert np.allclose(one[g], expected, rtol=1e-8, atol=1e-8 * abs(expected).max())
+
+
+def test_float32_solves_are_float64_to_rounding():
+    """``dtype="float32"``: the decoders differ from float64's by at most 2e-3 of
+    the largest (the rounding bound: group_size / reg**2 times float32's epsilon,
+    1.2e-3, with a margin), and each group decodes its points with the same rms
+    error to 1e-4 relative."""
+    gain, bias, signs, groups = group_problem()
+    t = np.linspace(-1, 1, 400)
+    args = (nengo.LIFRate(), gain, bias, signs, groups, t, 0.1, 20_000)
+    d64 = sp.solve_groups(*args)
+    d32 = sp.solve_groups(*args, dtype="float32")
+    assert d32.dtype == np.float64
+    diff = np.abs(d32 - d64).max() / np.abs(d64).max()
+    assert 0 < diff < 2e-3
+    for g in groups:
+        A = nengo.LIFRate().rates(t[:, None] * signs[g], gain[g], bias[g])
+        e64 = np.sqrt(np.mean((A @ d64[g] - t) ** 2))
+        e32 = np.sqrt(np.mean((A @ d32[g] - t) ** 2))
+        assert abs(e32 - e64) < 1e-4 * e64
+
+
+def test_float32_solve_falls_back_to_float64():
+    """A group whose Gram matrix is singular in float32 (two neurons equal to
+    float32's precision, almost no regularization) is solved in float64: the
+    decoders are float64's (relative 1e-12)."""
+    A = np.ones((1, 4, 2))
+    A[0, :, 1] *= 1 + 1e-9
+    A[0, :, 0] += np.arange(4) * 1e-10
+    t = np.linspace(-1, 1, 4)
+    expected = sp._ridge(A, t, 1e-6)
+    assert np.allclose(sp._ridge(A, t, 1e-6, "float32"), expected, rtol=1e-12)
+
+
+def test_float32_memory_has_the_float64_error():
+    """A rate memory (no spike noise, so the error is the decoders') solved in
+    float32 has the float64 memory's NRMSE to 1e-3 relative; the layout's option
+    reaches the solver, and the two decoders are not the same."""
+    from nengo_lmu.analysis.experiments import measure_memory
+    from nengo_lmu.networks.layouts import Subpopulations
+
+    errors = {}
+    for dtype in ("float64", "float32"):
+        r = measure_memory(
+            3,
+            0.3,
+            3000,
+            neuron_type=nengo.LIFRate(),
+            duration=1.0,
+            layout=Subpopulations(solver_dtype=dtype),
+        )
+        errors[dtype] = r["nrmse"], r["decoded"]
+    (e64, y64), (e32, y32) = errors["float64"], errors["float32"]
+    assert abs(e32 - e64) < 1e-3 * e64
+    assert not np.array_equal(y32, y64)
+
+
+def test_solver_dtype_is_checked_and_keys_the_cache():
+    with pytest.raises(nengo.exceptions.ValidationError, match="dtype"):
+        sp.SubpopulationSolver(dtype="float16")
+    with pytest.raises(nengo.exceptions.ValidationError, match="reg >= 0.01"):
+        sp.SubpopulationSolver(dtype="float32", reg=0.001)
+    from nengo_lmu.networks.layouts import Subpopulations
+
+    with pytest.raises(nengo.exceptions.ValidationError, match="solver_dtype"):
+        Subpopulations(solver_dtype="single")
+    assert "float32" in repr(Subpopulations(solver_dtype="float32"))
+    key32 = nengo.cache.Fingerprint(sp.SubpopulationSolver(dtype="float32"))
+    key64 = nengo.cache.Fingerprint(sp.SubpopulationSolver())
+    assert str(key32) != str(key64)
+
+
 def memory_run(neuron_type, fuse, n=2400, seed=0, duration=0.5, **kw):
     with nengo.Network(seed=seed) as net:
         configure_fuse(net, fuse)

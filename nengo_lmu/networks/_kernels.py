@@ -379,10 +379,9 @@ if HAVE_NUMBA:  # pragma: no branch
         return acc
 
     @njit(parallel=True, **_OPTIONS)
-    def _group_rates_nb(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude):
+    def _group_rates_nb(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude, out):
         G, k = enc_gain.shape
         P = t.shape[0]
-        out = np.empty((G, P, k))
         for g in prange(G):
             for p in range(P):
                 for i in range(np.uint64(k)):
@@ -674,11 +673,21 @@ if HAVE_NUMBA:  # pragma: no branch
 
 
 def group_rates(
-    t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude, use_numba=True
+    t,
+    enc_gain,
+    bias,
+    rate_kind,
+    tau_rc,
+    tau_ref,
+    amplitude,
+    use_numba=True,
+    dtype=np.float64,
 ):
-    """`group_rates_np`, compiled when numba is present (and ``use_numba``)."""
+    """`group_rates_np`, compiled when numba is present (and ``use_numba``);
+    computed in float64, stored in ``dtype``."""
     if HAVE_NUMBA and use_numba:
-        return _group_rates_nb(
+        out = np.empty((enc_gain.shape[0], len(t), enc_gain.shape[1]), dtype=dtype)
+        _group_rates_nb(
             np.ascontiguousarray(t, dtype=np.float64),
             np.ascontiguousarray(enc_gain, dtype=np.float64),
             np.ascontiguousarray(bias, dtype=np.float64),
@@ -686,8 +695,11 @@ def group_rates(
             float(tau_rc),
             float(tau_ref),
             float(amplitude),
+            out,
         )
-    return group_rates_np(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude)
+        return out
+    rates = group_rates_np(t, enc_gain, bias, rate_kind, tau_rc, tau_ref, amplitude)
+    return rates.astype(dtype, copy=False)
 
 
 def fused_step(state, x, base, step):

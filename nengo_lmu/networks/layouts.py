@@ -23,9 +23,10 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu._validation import check_order, check_positive
+from nengo_lmu._validation import check_choice, check_order, check_positive
 from nengo_lmu.networks.subpopulations import (
     DEFAULT_GROUP_SIZE,
+    SOLVER_DTYPES,
     SubpopulationConnection,
     SubpopulationEncoders,
     SubpopulationEnsemble,
@@ -90,6 +91,7 @@ def subpopulation_ensemble(
     dimensions,
     group_size=DEFAULT_SUBPOPULATION_SIZE,
     label=None,
+    solver_dtype="float64",
     **ensemble_kwargs,
 ):
     """An ensemble whose neurons each encode one dimension, and its solver.
@@ -99,14 +101,14 @@ def subpopulation_ensemble(
     ``max_rates``, ``fuse``, ...) come from ``ensemble_kwargs`` or the active
     `nengo.Config`. Decode it with the returned `SubpopulationSolver` (each
     dimension's neurons in groups of about ``group_size``, solved independently
-    at build time; linear cost).
+    at build time, in ``solver_dtype``; linear cost).
 
     Returns
     -------
     ensemble : SubpopulationEnsemble
     solver : SubpopulationSolver
     """
-    solver = SubpopulationSolver(group_size=group_size)
+    solver = SubpopulationSolver(group_size=group_size, dtype=solver_dtype)
     ensemble_kwargs.setdefault("encoders", SubpopulationEncoders())
     ensemble = SubpopulationEnsemble(
         n_neurons,
@@ -346,15 +348,22 @@ class Subpopulations(Layout):
     ----------
     size : int
         Neurons per independently decoded group.
+    solver_dtype : {"float64", "float32"}
+        Precision of the groups' solves (`SubpopulationSolver`'s ``dtype``):
+        ``"float32"`` builds large memories faster, with the same error.
     """
 
     name = "subpopulations"
 
-    def __init__(self, size=DEFAULT_SUBPOPULATION_SIZE):
+    def __init__(self, size=DEFAULT_SUBPOPULATION_SIZE, solver_dtype="float64"):
         self.size = check_order(size, attr="size")
+        self.solver_dtype = check_choice(
+            solver_dtype, SOLVER_DTYPES, attr="solver_dtype"
+        )
 
     def __repr__(self):
-        return f"Subpopulations(size={self.size})"
+        dtype = "" if self.solver_dtype == "float64" else ", solver_dtype='float32'"
+        return f"Subpopulations(size={self.size}{dtype})"
 
     def ensembles(self, state, wiring):
         d = state.recurrent_transform.shape[0]
@@ -364,7 +373,12 @@ class Subpopulations(Layout):
             sizes = check_neurons_per_state(state.neurons_per_state, state.n_neurons, d)
             encoders = {"encoders": AllocatedEncoders(sizes)}
         ens, solver = subpopulation_ensemble(
-            state.n_neurons, d, group_size=self.size, label=state.label, **encoders
+            state.n_neurons,
+            d,
+            group_size=self.size,
+            label=state.label,
+            solver_dtype=self.solver_dtype,
+            **encoders,
         )
         decode = SubpopulationConnection(ens, x_all, synapse=None, solver=solver)
         for target, transform in state.readouts:
