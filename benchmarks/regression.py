@@ -206,10 +206,13 @@ def record(args):
 
 
 def _slopes(text):
-    """The rows of the printed slope table (not the paths or the wall time)."""
+    """The rows of the printed slope table (not the paths, the wall time or the
+    peak memory, which is the process's, not a result)."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("experiment"))
-    return [line for line in lines[start:] if line.strip() and "runs in" not in line]
+    rows = [line for line in lines[start:] if line.strip() and "runs in" not in line]
+    peak = rows[0].find("peak GB")
+    return [row[:peak].rstrip() if peak >= 0 else row for row in rows]
 
 
 def compare(args):
