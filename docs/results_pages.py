@@ -195,15 +195,17 @@ def dask_table(rows, serial):
     process (``large/dask/scaling.csv``, ``large/scaling.csv``): per order and m,
     the mean NRMSE, the largest relative difference from the serial run of the
     same seed, and the largest peak memory of a run (`run_one`'s ``peak_gb``)."""
-    from nengo_lmu.analysis.sweeps import _key  # pylint: disable=C0415
+    from nengo_lmu.analysis.sweeps import run_key
 
-    alone = {_key(r): r["nrmse"] for r in serial}
+    alone = {run_key(r): r["nrmse"] for r in serial}
     by = {}
     for r in rows:
         by.setdefault((r["order"], r["n_neurons"]), []).append(r)
     table_rows = []
     for (d, m), rs in sorted(by.items()):
-        diffs = [abs(r["nrmse"] / alone[_key(r)] - 1) for r in rs if _key(r) in alone]
+        diffs = [
+            abs(r["nrmse"] / alone[run_key(r)] - 1) for r in rs if run_key(r) in alone
+        ]
         table_rows.append(
             [
                 str(d),

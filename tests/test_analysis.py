@@ -108,7 +108,9 @@ def test_sweep_resumes_and_is_deterministic(tmp_path):
     # same seeds, same numbers: recompute one run from scratch
     fresh = analysis.run_one(runs[3])
     stored = [
-        r for r in rows if analysis.sweeps._key(r) == analysis.sweeps._key(runs[3])
+        r
+        for r in rows
+        if analysis.sweeps.run_key(r) == analysis.sweeps.run_key(runs[3])
     ][0]
     assert fresh["nrmse"] == pytest.approx(stored["nrmse"], rel=1e-12)
 
@@ -137,7 +139,7 @@ def test_sweep_resumes_after_a_torn_row(tmp_path):
 def assert_same_results(a, b):
     """Same runs, same numbers: equal to round-off (a worker's BLAS may use another
     number of threads, so sums can be ordered differently: 1e-15 relative seen)."""
-    key = analysis.sweeps._key
+    key = analysis.sweeps.run_key
     a = {key(r): r["nrmse"] for r in a}
     b = {key(r): r["nrmse"] for r in b}
     assert a.keys() == b.keys()

@@ -450,7 +450,7 @@ def test_spiking_memory_benchmark_against_references():
     neurons per state tracks the exact memory one step earlier (order 2: NRMSE
     0.041 measured, 0.14 with 1,000 per state; bound 0.1)."""
     from nengo_lmu.systems import discretize, lmu_matrices
-    from nengo_lmu.tasks.inference import rate_logits
+    from nengo_lmu.tasks.inference import final_memory_states, rate_logits
 
     bench = load_benchmark("psmnist_spiking_memory")
     rng = np.random.RandomState(0)
@@ -462,10 +462,6 @@ def test_spiking_memory_benchmark_against_references():
         by_hand.append(m)
     states = bench.exact_states(x, 4, 20.0, 0.5)
     np.testing.assert_allclose(states[1], by_hand, atol=1e-10)
-    np.testing.assert_allclose(
-        bench.final_states(x, 4, 20.0, 0.5), states[:, -1], atol=1e-10
-    )
-
     units = 5
     weights = {
         "e_x": np.array([[0.5]]),
@@ -473,6 +469,9 @@ def test_spiking_memory_benchmark_against_references():
         "bias": rng.randn(units),
         "W_out": rng.randn(10, units),
     }
+    np.testing.assert_allclose(
+        final_memory_states(weights, 4, 20.0, x), states[:, -1], atol=1e-10
+    )
     logits = rate_logits(weights, 4, 20.0, x[:, :, None], "relu")
     classes = bench.classify(weights, states[:, -1], x[:, -1:])
     np.testing.assert_array_equal(classes, np.argmax(logits, axis=1))
@@ -486,3 +485,40 @@ def test_spiking_memory_benchmark_against_references():
     error = out[0, 1:] - exact[0]
     nrmse = np.sqrt(np.sum(error[100:] ** 2) / np.sum(exact[0, 100:] ** 2))
     assert nrmse < 0.1, nrmse
+
+
+def test_state_logits_need_a_classifier_without_hidden_recurrence():
+    """`final_memory_states`, `state_logits` and `rate_logits` against the
+    memory stepped by hand (ZOH matrices) and ``W_out tanh(W_m m + W_x x + b)``
+    written out (relative 1e-10); with a hidden recurrence (``W_h``) it names the
+    weight."""
+    from nengo_lmu.systems import discretize, lmu_matrices
+    from nengo_lmu.tasks.inference import (
+        final_memory_states,
+        rate_logits,
+        state_logits,
+    )
+
+    rng = np.random.RandomState(1)
+    x = rng.uniform(0, 1, size=(3, 25))
+    weights = {
+        "e_x": np.array([[0.7]]),
+        "W_m": rng.randn(4, 3),
+        "W_x": rng.randn(4, 1),
+        "bias": rng.randn(4),
+        "W_out": rng.randn(10, 4),
+    }
+    Ad, Bd = discretize(*lmu_matrices(3, 15.0), dt=1.0)[:2]
+    by_hand = np.zeros((3, 3))
+    for t in range(x.shape[1]):
+        by_hand = by_hand @ Ad.T + 0.7 * x[:, t : t + 1] @ Bd.T
+    drive = by_hand @ weights["W_m"].T + x[:, -1:] @ weights["W_x"].T
+    expected = np.tanh(drive + weights["bias"]) @ weights["W_out"].T
+    m = final_memory_states(weights, 3, 15.0, x)
+    np.testing.assert_allclose(m, by_hand, rtol=1e-10, atol=1e-12)
+    logits = state_logits(weights, m, x[:, -1:], "tanh")
+    np.testing.assert_allclose(logits, expected, rtol=1e-10, atol=1e-12)
+    rate = rate_logits(weights, 3, 15.0, x[:, :, None], "tanh")
+    np.testing.assert_allclose(rate, expected, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="W_h"):
+        state_logits(dict(weights, W_h=np.eye(4)), m, x[:, -1:])

@@ -276,7 +276,9 @@ def _measure(run):
     return row
 
 
-def _key(row):
+def run_key(row):
+    """What identifies a run (its `KEY_COLUMNS`, normalized): a results row and
+    the run that made it have the same key."""
     return tuple(str(_normalize(k, row[k])) for k in KEY_COLUMNS)
 
 
@@ -348,8 +350,8 @@ def run_sweep(runs, csv_path, workers=1, scheduler=None, progress=True):
     rows : list of dict
         Every row of ``csv_path`` that belongs to ``runs`` (old and new).
     """
-    done = {_key(r) for r in read_results(csv_path)}
-    todo = [r for r in runs if _key(r) not in done]
+    done = {run_key(r) for r in read_results(csv_path)}
+    todo = [r for r in runs if run_key(r) not in done]
     if todo and csv_header(csv_path) == list(LEGACY_COLUMNS):
         add_csv_columns(csv_path, LEGACY_COLUMNS, COLUMNS)  # peak_gb: nan
     bar = None
@@ -386,5 +388,5 @@ def run_sweep(runs, csv_path, workers=1, scheduler=None, progress=True):
     finally:
         if bar is not None:
             bar.close()
-    wanted = {_key(r) for r in runs}
-    return [r for r in read_results(csv_path) if _key(r) in wanted]
+    wanted = {run_key(r) for r in runs}
+    return [r for r in read_results(csv_path) if run_key(r) in wanted]

@@ -274,12 +274,13 @@ class SubpopulationSolver(Solver):
     n_points : int, optional
         Evaluation points per group (default twice the group size).
     dtype : {"float64", "float32"}
-        Precision of the groups' Gram matrices and solves. ``"float32"`` solves
-        about twice as fast; with ``reg`` of 0.1 its decoders differ from
-        float64's by about 1e-4 relative, and a memory's error is unchanged
-        (``benchmarks/fast_step.py --solver-dtype``). Its rounding grows with the
-        Gram matrices' condition number, about ``group_size / reg**2``, so it
-        needs ``reg`` of at least 0.01.
+        Precision of the groups' Gram matrices and solves. ``"float32"`` halves
+        their cost (a build of 10^7 or 10^8 neurons takes about two thirds of
+        the time); with ``reg`` of 0.1 its decoders differ from float64's by at
+        most about 1e-3 of the largest (rms 1e-4), and a memory's error is
+        unchanged (``benchmarks/solver_precision.py``). Its rounding grows with
+        the Gram matrices' condition number, about ``group_size / reg**2``, so
+        it needs ``reg`` of at least 0.01.
     """
 
     compositional = True

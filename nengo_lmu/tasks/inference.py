@@ -27,6 +27,38 @@ def memory_drive_kernel(weights, order, theta, n_steps):
     return (H @ np.asarray(weights["W_m"]).T) * float(np.asarray(weights["e_x"])[0, 0])
 
 
+def final_memory_states(weights, order, theta, x):
+    """The memory's state at the last step for sequences ``x`` ``(n, n_steps)``:
+    ``(n, order)``, ``m[T-1] = sum_k H[k] e_x x[T-1-k]``."""
+    x = np.asarray(x, dtype=np.float64)
+    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
+    H = impulse_response(Ad, Bd, x.shape[1])  # (n_steps, order)
+    return x[:, ::-1] @ H * float(np.asarray(weights["e_x"])[0, 0])
+
+
+def state_hidden(weights, m, x_last, hidden_activation="tanh"):
+    """The hidden units' outputs of a classifier without hidden recurrence, from
+    the memory's last state ``m`` ``(n, order)`` and the last input ``x_last``
+    ``(n, 1)``: ``f(W_m m + W_x x + b)``. A spiking memory's decoded state can
+    stand in for the exact one (`final_memory_states`)."""
+    if "W_h" in weights:
+        raise ValueError(
+            "weights has W_h: a hidden recurrence needs every step (hidden_rates)"
+        )
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    units = len(w["bias"])
+    W_x = w.get("W_x", np.zeros((units, 1)))
+    drive = np.asarray(m) @ w["W_m"].T + np.asarray(x_last) @ W_x.T + w["bias"]
+    neuron = hidden_neuron_type(hidden_activation)
+    return neuron.rates(drive, np.ones(units), np.zeros(units))
+
+
+def state_logits(weights, m, x_last, hidden_activation="tanh"):
+    """`state_hidden`'s logits, ``W_out f(...)``."""
+    hidden = state_hidden(weights, m, x_last, hidden_activation)
+    return hidden @ np.asarray(weights["W_out"], dtype=np.float64).T
+
+
 def hidden_rates(weights, order, theta, x, hidden_activation="tanh", batch=1000):
     """The hidden units' outputs at the last step for sequences ``x`` ``(n,
     n_steps, 1)``, ``(n, units)``.
@@ -57,14 +89,18 @@ def hidden_rates(weights, order, theta, x, hidden_activation="tanh", batch=1000)
     def f(J):
         return neuron.rates(J, ones, zeros)
 
+    if "W_h" not in w:  # the last step only
+        out = []
+        for start in range(0, n, batch):
+            xb = x[start : start + batch, :, 0]  # (b, T)
+            m = final_memory_states(w, order, theta, xb)
+            out.append(state_hidden(w, m, xb[:, -1:], hidden_activation))
+        return np.concatenate(out)
     K = memory_drive_kernel(w, order, theta, n_steps)  # (T, units)
     W_x = w.get("W_x", np.zeros((units, 1)))
     out = []
     for start in range(0, n, batch):
         xb = x[start : start + batch, :, 0]  # (b, T)
-        if "W_h" not in w:
-            out.append(f(xb @ K[::-1] + xb[:, -1:] @ W_x.T + w["bias"]))
-            continue
         # causal convolution of each sequence with each unit's kernel, by FFT
         size = 2 * n_steps
         spectrum = np.fft.rfft(xb, size)[:, :, None] * np.fft.rfft(K, size, axis=0)
