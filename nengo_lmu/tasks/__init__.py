@@ -39,7 +39,13 @@ from nengo_lmu.tasks.data import (
     stratified_split,
     write_idx,
 )
-from nengo_lmu.tasks.inference import load_weights, rate_logits, save_weights
+from nengo_lmu.tasks.inference import (
+    final_memory_states,
+    load_weights,
+    rate_logits,
+    save_weights,
+    state_logits,
+)
 from nengo_lmu.tasks.models import build_classifier
 from nengo_lmu.tasks.spiking import (
     ONE_STEP,
@@ -75,6 +81,7 @@ __all__ = [
     "load_checkpoint",
     "load_dataset",
     "load_digits",
+    "final_memory_states",
     "load_fashion",
     "load_idx_folder",
     "load_mnist",
@@ -86,6 +93,7 @@ __all__ = [
     "restore_training_arrays",
     "save_checkpoint",
     "save_weights",
+    "state_logits",
     "spiking_accuracy",
     "spiking_classifier",
     "stratified_split",
