@@ -178,13 +178,13 @@ def solver_threads():
         return max(1, os.cpu_count() or 1)
 
 
-def _ridge_threaded(A, t, reg, dtype, pool):
-    """`_ridge` of contiguous slices of the groups, one per thread of ``pool``
-    (None: in this thread). Each group's solve is its own BLAS call, so the
-    result does not depend on the slicing."""
+def _ridge_threaded(A, t, reg, dtype, pool, n_threads):
+    """`_ridge` of ``n_threads`` contiguous slices of the groups, on the threads
+    of ``pool`` (None: in this thread). Each group's solve is its own BLAS call,
+    so the result does not depend on the slicing."""
     if pool is None:
         return _ridge(A, t, reg, dtype)
-    bounds = np.linspace(0, A.shape[0], pool._max_workers + 1).astype(int)
+    bounds = np.linspace(0, A.shape[0], n_threads + 1).astype(int)
     parts = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
     return np.concatenate(
         list(pool.map(lambda ab: _ridge(A[ab[0] : ab[1]], t, reg, dtype), parts))
@@ -242,7 +242,7 @@ def solve_groups(
                         J += bias[idx][:, None, :]
                         A = neuron_type.rates(J.reshape(-1), 1.0, 0.0)
                         A = A.reshape(J.shape)
-                    decoders[idx] = _ridge_threaded(A, t, reg, dtype, pool)
+                    decoders[idx] = _ridge_threaded(A, t, reg, dtype, pool, n_threads)
     finally:
         if pool is not None:
             pool.shutdown()
