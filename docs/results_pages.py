@@ -750,19 +750,17 @@ def tables(results=RESULTS):
     out["scaling-large-precision"] = precision_table(
         read_json(results / "large" / "precision.json")
     )
-    solver = results / "large" / "solver_precision.json"
-    out["solver-precision"] = (
-        solver_precision_table(read_json(solver))
-        if solver.exists()
-        else "Not measured yet: ``python benchmarks/solver_precision.py`` writes "
-        "``large/solver_precision.json``.\n"
+    out["solver-precision"] = if_measured(
+        results,
+        "large/solver_precision.json",
+        solver_precision_table,
+        "python benchmarks/solver_precision.py",
     )
-    large = results / "fast_step" / "large.json"
-    out["large-memory"] = (
-        fast_step_table(read_json(large))
-        if large.exists()
-        else "Not measured yet: ``python benchmarks/fast_step.py --neurons "
-        "1e6,1e7,1e8 ...`` writes ``fast_step/large.json``.\n"
+    out["large-memory"] = if_measured(
+        results,
+        "fast_step/large.json",
+        fast_step_table,
+        "python benchmarks/fast_step.py --neurons 1e6,1e7,1e8 ...",
     )
     large_rows = read_results(results / "large" / "scaling.csv")
     out["scaling-large-decades"] = decade_slopes(large_rows)
@@ -780,32 +778,36 @@ def tables(results=RESULTS):
     out["spiking-conversion-rate"] = spiking_rate_line(spiking)
     out["psmnist-full"] = psmnist_full_table(results)
     out["psmnist-full-epochs"] = psmnist_epochs_table(results)
-    psmnist = results / "psmnist"
-    missing = "Not measured yet: ``{}`` writes ``{}``.\n"
-    if (psmnist / "spiking" / "results.json").exists():
-        table, line = psmnist_spiking_table(read_json(psmnist / "spiking/results.json"))
-        out["psmnist-spiking"], out["psmnist-spiking-rate"] = table, line
-    else:
-        out["psmnist-spiking"] = missing.format(
-            "python benchmarks/psmnist_spiking.py", "psmnist/spiking/results.json"
-        )
-        out["psmnist-spiking-rate"] = ""
-    memory = psmnist / "spiking-memory" / "results.json"
-    out["psmnist-spiking-memory"] = (
-        psmnist_spiking_memory_table(read_json(memory))
-        if memory.exists()
-        else missing.format(
-            "python benchmarks/psmnist_spiking_memory.py",
-            "psmnist/spiking-memory/results.json",
-        )
+    spiking = if_measured(
+        results,
+        "psmnist/spiking/results.json",
+        psmnist_spiking_table,
+        "python benchmarks/psmnist_spiking.py",
     )
-    if (psmnist / "speed.json").exists():
-        out["psmnist-speed"] = psmnist_speed_table(read_json(psmnist / "speed.json"))
-    else:
-        out["psmnist-speed"] = missing.format(
-            "python benchmarks/train_speed.py --data mnist ...", "psmnist/speed.json"
-        )
+    table, line = spiking if isinstance(spiking, tuple) else (spiking, "")
+    out["psmnist-spiking"], out["psmnist-spiking-rate"] = table, line
+    out["psmnist-spiking-memory"] = if_measured(
+        results,
+        "psmnist/spiking-memory/results.json",
+        psmnist_spiking_memory_table,
+        "python benchmarks/psmnist_spiking_memory.py",
+    )
+    out["psmnist-speed"] = if_measured(
+        results,
+        "psmnist/speed.json",
+        psmnist_speed_table,
+        "python benchmarks/train_speed.py --data mnist ...",
+    )
     return out
+
+
+def if_measured(results, relative, make, command):
+    """``make`` of the JSON file ``results / relative``, or, where the file is
+    absent, a paragraph saying which command writes it."""
+    path = results / relative
+    if path.exists():
+        return make(read_json(path))
+    return f"Not measured yet: ``{command}`` writes ``{relative}``.\n"
 
 
 def readme_tables(results=RESULTS):

@@ -520,3 +520,14 @@ def test_per_state_errors_add_up_to_the_memory_error():
         )
     for (order, m, _), seeds in by.items():
         assert by[order, m, "uniform"] == by[order, m, "readout"] == seeds
+
+
+def test_a_missing_result_file_names_its_command(results_pages, tmp_path):
+    """`if_measured`: the table of a file that exists; for one that does not, the
+    paragraph naming the command that writes it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "r.json").write_text("[1, 2]")
+    assert results_pages.if_measured(tmp_path, "a/r.json", sum, "python b.py") == 3
+    assert results_pages.if_measured(tmp_path, "a/s.json", sum, "python b.py") == (
+        "Not measured yet: ``python b.py`` writes ``a/s.json``.\n"
+    )
