@@ -67,11 +67,10 @@ def parse_args(argv=None):
 def exact_states(x, order, theta, e_x):
     """The exact memory of ``e_x x`` for sequences ``x`` (n, T), at every step:
     (n, T, order) (ZOH at one step, the trained cell's memory)."""
-    from nengo_lmu.systems import discretize, impulse_response, lmu_matrices
+    from nengo_lmu.tasks.inference import memory_impulse
 
     n_steps = x.shape[1]
-    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
-    H = impulse_response(Ad, Bd, n_steps)
+    H = memory_impulse(order, theta, n_steps)
     size = 2 * n_steps
     spectrum = np.fft.rfft(x, size)[:, :, None] * np.fft.rfft(H, size, axis=0)[None]
     return np.fft.irfft(spectrum, size, axis=1)[:, :n_steps] * e_x

@@ -19,11 +19,17 @@ from nengo_lmu.systems import discretize, impulse_response, lmu_matrices
 WEIGHT_NAMES = ("e_x", "W_m", "W_h", "W_x", "bias", "W_out")
 
 
+def memory_impulse(order, theta, n_steps):
+    """``H[k]``, ``(n_steps, order)``: the trained cell's memory (ZOH at one step,
+    window ``theta`` steps) ``k`` steps after a unit input."""
+    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
+    return impulse_response(Ad, Bd, n_steps)
+
+
 def memory_drive_kernel(weights, order, theta, n_steps):
     """``K[k] = W_m H[k] e_x`` for ``k < n_steps``, (n_steps, units): the memory's
     drive to the hidden units is ``sum_k K[k] x[t - k]``."""
-    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
-    H = impulse_response(Ad, Bd, n_steps)  # (n_steps, order)
+    H = memory_impulse(order, theta, n_steps)
     return (H @ np.asarray(weights["W_m"]).T) * float(np.asarray(weights["e_x"])[0, 0])
 
 
@@ -31,8 +37,7 @@ def final_memory_states(weights, order, theta, x):
     """The memory's state at the last step for sequences ``x`` ``(n, n_steps)``:
     ``(n, order)``, ``m[T-1] = sum_k H[k] e_x x[T-1-k]``."""
     x = np.asarray(x, dtype=np.float64)
-    Ad, Bd = discretize(*lmu_matrices(order, theta), dt=1.0)[:2]
-    H = impulse_response(Ad, Bd, x.shape[1])  # (n_steps, order)
+    H = memory_impulse(order, theta, x.shape[1])
     return x[:, ::-1] @ H * float(np.asarray(weights["e_x"])[0, 0])
 
 
@@ -75,7 +80,8 @@ def hidden_rates(weights, order, theta, x, hidden_activation="tanh", batch=1000)
         names of `Trainer.trained_weights`).
     hidden_activation : {"tanh", "relu", "lif"}
     batch : int
-        Sequences per block (memory use grows with it).
+        Sequences per block of the hidden recurrence (memory use grows with it;
+        without ``W_h`` all sequences are one product).
     """
     neuron = hidden_neuron_type(hidden_activation)
     x = np.asarray(x, dtype=np.float64)
@@ -89,13 +95,9 @@ def hidden_rates(weights, order, theta, x, hidden_activation="tanh", batch=1000)
     def f(J):
         return neuron.rates(J, ones, zeros)
 
-    if "W_h" not in w:  # the last step only
-        out = []
-        for start in range(0, n, batch):
-            xb = x[start : start + batch, :, 0]  # (b, T)
-            m = final_memory_states(w, order, theta, xb)
-            out.append(state_hidden(w, m, xb[:, -1:], hidden_activation))
-        return np.concatenate(out)
+    if "W_h" not in w:  # the last step only: one product for all sequences
+        m = final_memory_states(w, order, theta, x[:, :, 0])
+        return state_hidden(w, m, x[:, -1], hidden_activation)
     K = memory_drive_kernel(w, order, theta, n_steps)  # (T, units)
     W_x = w.get("W_x", np.zeros((units, 1)))
     out = []
