@@ -476,6 +476,14 @@ def test_poisson_layout_skips_only_silent_neurons():
         lay = runs["sorted"][2].layout
         assert not np.array_equal(lay.order, np.arange(n))
         assert np.array_equal(np.sort(lay.order), np.arange(n))
+        # each chunk sorted by the thresholds the kernel's search recomputes,
+        # those of the neurons' own gains and biases
+        thr = lay.thresholds(runs["sorted"][2].enc_gain)
+        for lo, hi, sign in zip(lay.chunk_lo, lay.chunk_hi, lay.chunk_sign):
+            assert np.all(np.diff(thr[lo:hi]) >= 0)
+            if sign != 0:
+                i = lay.order[lo:hi]
+                assert np.array_equal(thr[lo:hi], (1 - bias[i]) / np.abs(enc_gain[i]))
 
 
 def test_poisson_reset_and_initial_clocks():
@@ -495,18 +503,22 @@ def test_poisson_reset_and_initial_clocks():
         p_out = nengo.Probe(memory.output)
     with nengo.Simulator(net, progress_bar=False) as sim:
         clock = sim.model.sig[memory.ensembles[0].neurons]["clock"]
-        initial = np.array(clock.initial_value)
+        # zeros (no second copy of the clocks): the first step draws them
+        assert not np.any(clock.initial_value)
         sim.run(0.1)
         first, first_out = sim.data[p].copy(), sim.data[p_out].copy()
-        assert not np.array_equal(sim.signals[clock], initial)
+        assert np.all(sim.signals[clock] > 0)
         sim.reset()
-        assert np.array_equal(sim.signals[clock], initial)
+        assert not np.any(sim.signals[clock])
         sim.run(0.1)
         assert np.array_equal(sim.data[p], first)
         assert np.array_equal(sim.data[p_out], first_out)
+        (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
+        sim.reset()
+        op.fused.start_clocks()  # what the first step draws
+        initial = sim.signals[clock].copy()
     assert first.sum() > 0
     seed = sim.model.seeds[memory.ensembles[0]]
-    (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
     order = op.fused.layout.order
     assert np.array_equal(np.sort(order), np.arange(3000))
     assert np.array_equal(initial, _kernels.initial_clock(seed % 2**63, order))
@@ -750,9 +762,58 @@ def test_fused_build_forms_dense_arrays_only_when_read(neuron_type):
     ref, ens_ref, conn_ref, probe_ref = run(False)
     assert isinstance(sim.data[ens], sp.BuiltSubpopulation)
     assert "weights" not in sim.model.sig[conn]
-    for name in ("encoders", "scaled_encoders", "gain", "bias", "max_rates"):
+    names = ("encoders", "scaled_encoders", "gain", "bias", "max_rates", "intercepts")
+    for name in names:  # max_rates and intercepts drawn again when read
         assert np.array_equal(
             getattr(sim.data[ens], name), getattr(ref.data[ens_ref], name)
         ), name
     assert np.array_equal(sim.data[conn].weights, ref.data[conn_ref].weights)
     assert np.array_equal(sim.data[probe][0], ref.data[probe_ref][0])
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
+def test_poisson_output_written_only_when_read(use_numba):
+    """A Poisson step whose neurons' output nothing reads skips writing it; the
+    decoded output is the same bit for bit as with the output probed, and a
+    second (unfused) connection from the ensemble turns the writes on and
+    decodes the same spikes as Nengo's product would."""
+
+    def run(probe_neurons=False, second=False):
+        with nengo.Network(seed=4) as net:
+            net.config.configures(SubpopulationEnsemble)
+            net.config[SubpopulationEnsemble].use_numba = use_numba
+            u = nengo.Node(nengo.processes.WhiteSignal(1.0, high=3.0, rms=0.5, y0=0))
+            memory = LMUMemory(
+                3,
+                0.3,
+                3000,
+                neuron_type=nengo.PoissonSpiking(nengo.LIFRate()),
+                layout="subpopulations",
+            )
+            nengo.Connection(u, memory.input, synapse=None)
+            p = nengo.Probe(memory.output, synapse=None)
+            ens = memory.ensembles[0]
+            if probe_neurons:
+                nengo.Probe(ens.neurons)
+            if second:
+                out = nengo.Node(size_in=3)
+                conn = SubpopulationConnection(
+                    ens, out, solver=sp.SubpopulationSolver(), synapse=None
+                )
+                p_second = nengo.Probe(out, synapse=None)
+                p_neurons = nengo.Probe(ens.neurons, synapse=None)
+        with nengo.Simulator(net, progress_bar=False) as sim:
+            sim.run(0.1)
+        (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
+        if second:
+            expected = sim.data[p_neurons] @ sim.data[conn].weights.T
+            assert np.allclose(sim.data[p_second], expected, rtol=1e-12, atol=1e-9)
+            assert np.any(expected)
+        return sim.data[p], op.writes_output
+
+    quiet, quiet_writes = run()
+    probed, probed_writes = run(probe_neurons=True)
+    assert not quiet_writes and probed_writes
+    assert np.array_equal(quiet, probed) and np.any(quiet)
+    _, second_writes = run(second=True)
+    assert second_writes

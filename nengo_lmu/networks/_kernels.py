@@ -245,6 +245,21 @@ if HAVE_NUMBA:  # pragma: no branch
             acc += a[i] * b[i]
         return acc
 
+    @njit(**_OPTIONS)
+    def _first_at_threshold(base, enc_gain, lo, hi, v):
+        """The first of neurons ``lo`` to ``hi`` (sorted by threshold) whose
+        threshold ``(1 - base) / |enc_gain|`` (`fused.threshold`, the same
+        arithmetic) is at least ``v``: ``np.searchsorted`` of ``v`` in their
+        thresholds, computing only those the search reads."""
+        a, b = lo, hi
+        while a < b:
+            mid = a + (b - a) // np.uint64(2)
+            if (1.0 - base[mid]) / abs(enc_gain[mid]) < v:
+                a = mid + np.uint64(1)
+            else:
+                b = mid
+        return a
+
     # multiply-adds fused: the clocks' pass is the step's arithmetic
     @njit(fastmath={"contract"}, **_OPTIONS)
     def _advance_clocks(
@@ -279,7 +294,6 @@ if HAVE_NUMBA:  # pragma: no branch
         chunk_hi,
         chunk_dim,
         chunk_sign,
-        threshold,
         order,
         permuted,
         decoders,
@@ -293,10 +307,11 @@ if HAVE_NUMBA:  # pragma: no branch
         lam_scale,
         spike_scale,
         decode,
+        write_out,
     ):
         """Poisson spikes of chunk ``c`` (positions ``lo`` to ``hi`` of the
-        `PoissonLayout`) by their exponential clocks, into ``out`` (zero); its
-        decoded sum goes to ``partial[c]``."""
+        `PoissonLayout`) by their exponential clocks, into ``out`` (zero) if
+        ``write_out``; its decoded sum goes to ``partial[c]``."""
         lo, hi = np.uint64(chunk_lo[c]), np.uint64(chunk_hi[c])
         partial[c] = 0.0
         # only the neurons above threshold have a rate (a prefix of a sorted
@@ -306,7 +321,7 @@ if HAVE_NUMBA:  # pragma: no branch
         if chunk_sign[c] != 0.0:
             v = chunk_sign[c] * xv
             v += 1e-9 * (1.0 + abs(v))
-            end = lo + np.uint64(np.searchsorted(threshold[lo:hi], v))
+            end = _first_at_threshold(base, enc_gain, lo, hi, v)
         masks = np.empty((end - lo + np.uint64(63)) // np.uint64(64), dtype=np.uint64)
         n_spiked = _advance_clocks(
             lo,
@@ -349,7 +364,8 @@ if HAVE_NUMBA:  # pragma: no branch
             p = spiked[k]
             t = max(clock[p], -LAM_MAX) + draws[k]
             clock[p] = t
-            out[ids[k]] = spike_scale
+            if write_out:
+                out[ids[k]] = spike_scale
             more |= t <= 0.0
         acc = spike_scale * _gather_sum(decoders, spiked) if decode else 0.0
         if more:  # rare: neurons with more than one spike
@@ -365,7 +381,8 @@ if HAVE_NUMBA:  # pragma: no branch
                         count += 1.0
                         j += 1
                     clock[p] = t
-                    out[i] = spike_scale * count
+                    if write_out:
+                        out[i] = spike_scale * count
                     if decode:
                         acc += decoders[p] * (spike_scale * (count - 1.0))
         partial[c] = acc
@@ -564,7 +581,6 @@ if HAVE_NUMBA:  # pragma: no branch
         chunk_hi,
         chunk_dim,
         chunk_sign,
-        threshold,
         order,
         permuted,
         decoders,
@@ -581,12 +597,14 @@ if HAVE_NUMBA:  # pragma: no branch
         lam_scale,
         spike_scale,
         decode,
+        write_out,
     ):
         """`fused_step`'s Poisson chunks in turn."""
         for w in range(win_lo.shape[0]):
             lo, hi = np.uint64(win_lo[w]), np.uint64(win_hi[w])
-            for i in range(lo, hi):
-                out[i] = 0.0
+            if write_out:
+                for i in range(lo, hi):
+                    out[i] = 0.0
             for c in range(win_runs[w], win_runs[w + 1]):
                 _poisson_chunk(
                     c,
@@ -597,7 +615,6 @@ if HAVE_NUMBA:  # pragma: no branch
                     chunk_hi,
                     chunk_dim,
                     chunk_sign,
-                    threshold,
                     order,
                     permuted,
                     decoders,
@@ -611,6 +628,7 @@ if HAVE_NUMBA:  # pragma: no branch
                     lam_scale,
                     spike_scale,
                     decode,
+                    write_out,
                 )
 
     @njit(parallel=True, **_OPTIONS)
@@ -622,7 +640,6 @@ if HAVE_NUMBA:  # pragma: no branch
         chunk_hi,
         chunk_dim,
         chunk_sign,
-        threshold,
         order,
         permuted,
         decoders,
@@ -639,12 +656,14 @@ if HAVE_NUMBA:  # pragma: no branch
         lam_scale,
         spike_scale,
         decode,
+        write_out,
     ):
         """`fused_step`'s Poisson chunks on all cores."""
         for w in prange(win_lo.shape[0]):
             lo, hi = np.uint64(win_lo[w]), np.uint64(win_hi[w])
-            for i in range(lo, hi):
-                out[i] = 0.0
+            if write_out:
+                for i in range(lo, hi):
+                    out[i] = 0.0
             for c in range(win_runs[w], win_runs[w + 1]):
                 _poisson_chunk(
                     c,
@@ -655,7 +674,6 @@ if HAVE_NUMBA:  # pragma: no branch
                     chunk_hi,
                     chunk_dim,
                     chunk_sign,
-                    threshold,
                     order,
                     permuted,
                     decoders,
@@ -669,6 +687,7 @@ if HAVE_NUMBA:  # pragma: no branch
                     lam_scale,
                     spike_scale,
                     decode,
+                    write_out,
                 )
 
 
@@ -740,11 +759,10 @@ def fused_step(state, x, base, step):
             s.chunk_hi,
             s.chunk_dim,
             lay.chunk_sign,
-            lay.threshold,
             lay.order,
             lay.base is not None,
             s.decoders if decode else s.enc_gain,
-            s.out,
+            s.out if s.out is not None else s.enc_gain[:0],
             s.clock,
             lay.win_lo,
             lay.win_hi,
@@ -757,6 +775,7 @@ def fused_step(state, x, base, step):
             s.rate_amplitude * s.dt,
             s.spike_amplitude / s.dt,
             decode,
+            s.out is not None,
         )
         return np.add.reduceat(s.partial, s.dim_first_chunk) if decode else None
     kernel = _fused_step_parallel if n >= PARALLEL_MIN_NEURONS else _fused_step_serial

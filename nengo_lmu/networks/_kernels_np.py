@@ -135,13 +135,14 @@ def exp_draws_np(key, idx):
     return log_ratio_np(np.ones_like(u), u)
 
 
-def initial_clock(seed, neurons, chunk=1 << 18):
+def initial_clock(seed, neurons, chunk=1 << 18, out=None):
     """The first Exp(1) clock of each of ``neurons`` (indices): the draws of step
     -1 (a step the simulator never runs). Drawn ``chunk`` neurons at a time, so
-    that the draws' temporaries stay small whatever the number of neurons."""
+    that the draws' temporaries stay small whatever the number of neurons; into
+    ``out`` where given."""
     neurons = np.asarray(neurons)
     key = step_key(seed, -1)
-    clock = np.empty(neurons.shape[0])
+    clock = np.empty(neurons.shape[0]) if out is None else out
     for start in range(0, neurons.shape[0], chunk):
         clock[start : start + chunk] = exp_draws_np(key, neurons[start : start + chunk])
     return clock
@@ -198,7 +199,8 @@ def poisson_step_np(s, x, base, step):
     lam = poisson_lam_np(J, s.rate_kind, s.tau_rc, s.tau_ref, s.rate_amplitude * s.dt)
     counts = poisson_clock_np(s.clock, lam, step_key(s.seed, step), lay.order)
     spikes = (s.spike_amplitude / s.dt) * counts
-    s.out[lay.order] = spikes
+    if s.out is not None:  # None: nothing reads the neurons' output
+        s.out[lay.order] = spikes
     if s.decoders is None:
         return None
     return np.bincount(s.dims, weights=s.decoders * spikes, minlength=s.size_out)

@@ -104,56 +104,33 @@ class PoissonLayout:
 
     The kernel keeps the per-neuron arrays (gain, bias, decoders, clocks) in this
     order; the neurons' output and the Poisson draws use the neurons' own
-    indices, so spikes do not depend on the order.
+    indices, so spikes do not depend on the order. The thresholds are not kept:
+    the kernel recomputes the few its binary search reads, ``(1 - bias) / |gain|``
+    (`threshold`), from the sorted gains and biases.
     """
 
     def __init__(self, dims, enc_gain, bias, size_out):
         n = dims.shape[0]
-        lo, hi, chunk_dim, chunk_sign, order, threshold = [], [], [], [], [], []
-        pos = 0
-        windows = []
-        for k in range(size_out):
-            idx = np.flatnonzero(dims == k)
-            for start in range(0, idx.size, _kernels.CHUNK):
-                windows.append((k, idx[start : start + _kernels.CHUNK]))
+        self.order = np.empty(n, dtype=np.uint32 if n < 2**32 else np.uint64)
+        lo, chunk_dim, chunk_sign = [], [], []
         win_lo, win_hi, win_runs = [], [], [0]
-        for k, idx in windows:
-            win_lo.append(idx[0])
-            win_hi.append(idx[-1] + 1)
-            if bias is None:
-                groups = [(idx, 0.0, np.zeros(idx.size))]
-            else:
-                g, b = enc_gain[idx], bias[idx]
-                # J = b + g x > 1 iff sign(g) x > (1 - b) / |g|; the kernel adds
-                # a margin of 1e-9 (1 + |x|), more than the rounding of J for
-                # these gains (the rate itself decides, beyond the margin too)
-                steep = np.abs(g) > 1e-6 * (np.abs(b) + 1.0)
-                thr = np.zeros(idx.size)
-                thr[steep] = (1.0 - b[steep]) / np.abs(g[steep])
-                groups = []
-                for sign, sel in (
-                    (1.0, steep & (g > 0)),
-                    (-1.0, steep & (g < 0)),
-                    (0.0, ~steep),
-                ):
-                    by = np.argsort(thr[sel], kind="stable")
-                    groups.append((idx[sel][by], sign, thr[sel][by]))
-            for part, sign, thr_part in groups:
-                if part.size == 0:
-                    continue
-                lo.append(pos)
-                hi.append(pos + part.size)
-                chunk_dim.append(k)
-                chunk_sign.append(sign)
-                order.append(part)
-                threshold.append(thr_part)
-                pos += part.size
-            win_runs.append(len(lo))
-        self.order = np.concatenate(order).astype(np.uint32 if n < 2**32 else np.uint64)
-        assert self.order.size == n
-        self.threshold = np.concatenate(threshold)
+        pos = 0
+        for k in range(size_out):
+            idx = np.flatnonzero(dims == k)  # one dimension's neurons at a time
+            for start in range(0, idx.size, _kernels.CHUNK):
+                window = idx[start : start + _kernels.CHUNK]
+                win_lo.append(window[0])
+                win_hi.append(window[-1] + 1)
+                for sign, part in self._runs(window, enc_gain, bias):
+                    self.order[pos : pos + part.size] = part
+                    lo.append(pos)
+                    chunk_dim.append(k)
+                    chunk_sign.append(sign)
+                    pos += part.size
+                win_runs.append(len(lo))
+        assert pos == n
         self.chunk_lo = np.asarray(lo, dtype=np.int64)
-        self.chunk_hi = np.asarray(hi, dtype=np.int64)
+        self.chunk_hi = np.append(self.chunk_lo[1:], pos).astype(np.int64)
         self.chunk_dim = np.asarray(chunk_dim, dtype=np.int64)
         self.chunk_sign = np.asarray(chunk_sign, dtype=np.float64)
         self.base = None if bias is None else np.ascontiguousarray(bias[self.order])
@@ -161,6 +138,41 @@ class PoissonLayout:
         self.win_lo = np.asarray(win_lo, dtype=np.int64)
         self.win_hi = np.asarray(win_hi, dtype=np.int64)
         self.win_runs = np.asarray(win_runs, dtype=np.int64)
+
+    @staticmethod
+    def _runs(window, enc_gain, bias):
+        """The chunks of one window: ``(sign, neurons)``, sorted by threshold."""
+        if bias is None:
+            return [(0.0, window)]
+        g, b = enc_gain[window], bias[window]
+        # J = b + g x > 1 iff sign(g) x > (1 - b) / |g|; the kernel adds a margin
+        # of 1e-9 (1 + |x|), more than the rounding of J for these gains (the
+        # rate itself decides, beyond the margin too)
+        steep = np.abs(g) > 1e-6 * (np.abs(b) + 1.0)
+        thr = np.zeros(window.size)
+        thr[steep] = threshold(b[steep], g[steep])
+        runs = []
+        signs = ((1.0, steep & (g > 0)), (-1.0, steep & (g < 0)), (0.0, ~steep))
+        for sign, sel in signs:
+            if np.any(sel):
+                by = np.argsort(thr[sel], kind="stable")
+                runs.append((sign, window[sel][by]))
+        return runs
+
+    def thresholds(self, enc_gain):
+        """Each neuron's threshold, in this order, for the sorted ``enc_gain``
+        (0 in chunks of sign 0, which are processed whole)."""
+        sign = np.repeat(self.chunk_sign, self.chunk_hi - self.chunk_lo)
+        thr = np.zeros(self.order.shape[0])
+        thr[sign != 0] = threshold(self.base[sign != 0], enc_gain[sign != 0])
+        return thr
+
+
+def threshold(bias, enc_gain):
+    """The input ``x`` (times the sign of the gain) above which a neuron of
+    ``bias`` and ``enc_gain`` fires: ``(1 - bias) / |enc_gain|`` (the compiled
+    kernel computes the same, in the same order)."""
+    return (1.0 - bias) / np.abs(enc_gain)
 
 
 class FusedState:
@@ -170,7 +182,10 @@ class FusedState:
     ``decoders``, ``clock``) are in the order of ``layout`` (`PoissonLayout`;
     ``bias``, when constant, lets it skip the neurons below threshold).
     ``use_numba`` False runs the numpy code (the same arithmetic) even where
-    numba is installed.
+    numba is installed. ``start_clocks`` False leaves ``clock`` None: the
+    simulator gives it a signal's array, and `SimSubpopulation` draws the
+    initial clocks (`start_clocks`) at the first step (so no second copy of
+    them is kept as the signal's initial value).
     """
 
     def __init__(
@@ -184,6 +199,7 @@ class FusedState:
         size_out,
         bias=None,
         use_numba=True,
+        start_clocks=True,
     ):
         # each neuron's dimension, in the integer type given (uint8 for d <= 256)
         self.dims = np.asarray(dims)
@@ -207,9 +223,9 @@ class FusedState:
             self.enc_gain = np.ascontiguousarray(self.enc_gain[lay.order])
             self.chunk_lo, self.chunk_hi = lay.chunk_lo, lay.chunk_hi
             self.chunk_dim = lay.chunk_dim
-            # the exponential clocks' initial values (the state signal's initial
-            # value; SimSubpopulation.make_step sets the signal's array)
-            self.clock = _kernels.initial_clock(self.seed, lay.order)
+            if start_clocks:
+                self.clock = np.empty(self.enc_gain.shape[0])
+                self.start_clocks()
         else:
             # chunks of one dimension each, at most CHUNK neurons
             lo, hi, chunk_dim = [], [], []
@@ -229,11 +245,23 @@ class FusedState:
         if decoders is not None:
             self.set_decoders(decoders)
 
-    def set_decoders(self, decoders):
-        """Decode with ``decoders`` (one per neuron, in the neurons' order)."""
+    def start_clocks(self):
+        """Set the exponential clocks to their initial values (`initial_clock`:
+        Exp(1) draws of the seed, keyed by the neurons' own indices)."""
+        _kernels.initial_clock(self.seed, self.layout.order, out=self.clock)
+
+    def set_decoders(self, decoders, scale=None):
+        """Decode with ``decoders`` (one per neuron, in the neurons' order),
+        each times ``scale[k]`` of its dimension ``k`` where ``scale`` is given
+        (a copy is kept; ``decoders`` is not changed)."""
         if self.layout is not None:
-            decoders = decoders[self.layout.order]
-        self.decoders = np.ascontiguousarray(decoders)
+            decoders = np.asarray(decoders, dtype=np.float64)[self.layout.order]
+        else:
+            decoders = np.array(decoders, dtype=np.float64)
+        if scale is not None:  # a chunk is one dimension
+            for lo, hi, k in zip(self.chunk_lo, self.chunk_hi, self.chunk_dim):
+                decoders[lo:hi] *= scale[k]
+        self.decoders = decoders
 
 
 class SimSubpopulation(Operator):
@@ -247,26 +275,45 @@ class SimSubpopulation(Operator):
     Reads the decoded input ``x`` (and ``base``, the bias plus direct neuron
     input, when other connections feed the neurons), sets the neurons' output and
     state, and increments ``decoded`` with the decoded output once a decoding
-    connection is fused into it (`decode`).
+    connection is fused into it (`decode`). A Poisson step may leave the output
+    unwritten (``write=False``) where nothing reads it (no probe or other
+    connection of the neurons): 8 bytes per neuron less, kept and written each
+    step; a builder that reads it turns it on (`write_output`).
     """
 
-    def __init__(self, state, x, base, step, output, states, decoded, tag=None):
+    def __init__(
+        self, state, x, base, step, output, states, decoded, tag=None, write=True
+    ):
         super().__init__(tag=tag)
         self.fused = state
-        self.sets = [output] + list(states)
+        self.output = output
+        self.sets = ([output] if write else []) + list(states)
         self.incs = [] if decoded is None else [decoded]
         self.reads = [x, step] + ([] if isinstance(base, np.ndarray) else [base])
         self.updates = []
         self._base = base
         self._states = states
 
-    def decode(self, decoders, decoded):
+    @property
+    def writes_output(self):
+        """Whether the step writes the neurons' output (``output``)."""
+        return self.output in self.sets
+
+    def write_output(self):
+        """Also write the neurons' output (a Poisson step without it, built
+        with ``write=False`` because nothing read it, skips those writes). Called
+        by a builder that reads it, before the simulator reads the operators."""
+        if not self.writes_output:
+            self.sets.insert(0, self.output)
+
+    def decode(self, decoders, decoded, scale=None):
         """Also decode: increment ``decoded`` by ``decoders`` (one per neuron,
-        each of its neuron's dimension) times the neurons' output. Called by the
-        decoding connection's builder, before the simulator reads the operators."""
+        each of its neuron's dimension, times ``scale`` of that dimension where
+        given) times the neurons' output. Called by the decoding connection's
+        builder, before the simulator reads the operators."""
         if self.incs:
             raise ValueError(f"{self}: already decodes into {self.incs[0]}")
-        self.fused.set_decoders(decoders)
+        self.fused.set_decoders(decoders, scale)
         self.incs = [decoded]
 
     def make_step(self, signals, dt, rng):
@@ -274,7 +321,8 @@ class SimSubpopulation(Operator):
         x = signals[self.reads[0]]
         step = signals[self.reads[1]]
         base = self._base if isinstance(self._base, np.ndarray) else signals[self._base]
-        s.out = signals[self.sets[0]]
+        # None: nothing reads the output, and the (Poisson) step skips it
+        s.out = signals[self.output] if self.writes_output else None
         if s.spike_kind == _kernels.LIF:
             s.voltage = signals[self._states[0]]
             s.refractory_time = signals[self._states[1]]
@@ -283,13 +331,18 @@ class SimSubpopulation(Operator):
             s.refractory_time = s.voltage
         else:
             s.voltage = s.refractory_time = s.out
-        if s.spike_kind == _kernels.POISSON:
-            # a signal, so that sim.reset() restores the initial clocks
+        poisson = s.spike_kind == _kernels.POISSON
+        if poisson:
+            # a signal of zeros: the first step (after sim.reset() too) draws
+            # the initial clocks into it
             s.clock = signals[self._states[0]]
         decoded = signals[self.incs[0]] if self.incs else None
 
         def step_subpopulation():
-            result = _kernels.fused_step(s, x, base, int(step))
+            k = int(step)
+            if poisson and k == 1:
+                s.start_clocks()
+            result = _kernels.fused_step(s, x, base, k)
             if decoded is not None:
                 decoded[...] += result
 

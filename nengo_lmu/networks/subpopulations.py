@@ -33,7 +33,7 @@ from nengo.builder.ensemble import (
 )
 from nengo.builder.operator import Copy, DotInc, ElementwiseInc, Reset
 from nengo.builder.transforms import multiply
-from nengo.cache import Fingerprint, check_attrs
+from nengo.cache import Fingerprint, NoDecoderCache, check_attrs
 from nengo.dists import get_samples
 from nengo.exceptions import BuildError, ValidationError
 from nengo.params import BoolParam, Default, EnumParam, NumberParam
@@ -124,25 +124,42 @@ def one_hot_layout(encoders):
     return dims, signs
 
 
+def dimension_groups(dims, group_size):
+    """Each dimension's neurons split into groups of about ``group_size``, one
+    dimension at a time (so that only one dimension's indices are formed).
+
+    Yields
+    ------
+    groups : list of int arrays
+        The neuron indices of each group of one dimension.
+    shares : list of float
+        Each group's weight in its dimension's average of group decoders (its
+        size over the dimension's neurons).
+    """
+    for k in np.flatnonzero(np.bincount(dims)):
+        idx = np.flatnonzero(dims == k)
+        n_groups = max(1, int(round(len(idx) / group_size)))
+        groups = np.array_split(idx, n_groups)
+        yield groups, [len(part) / len(idx) for part in groups]
+
+
 def groups_of(dims, group_size):
     """Split each dimension's neurons into groups of about ``group_size``.
 
     Returns
     -------
     groups : list of int arrays
-        The neuron indices of each group.
+        The neuron indices of each group (`dimension_groups`, all dimensions).
     weights : (n,) array
         Each neuron's weight in its dimension's average of group decoders
         (group size over the dimension's neurons).
     """
     groups = []
     weights = np.zeros(dims.shape[0])
-    for k in np.unique(dims):
-        idx = np.flatnonzero(dims == k)
-        n_groups = max(1, int(round(len(idx) / group_size)))
-        for part in np.array_split(idx, n_groups):
+    for parts, shares in dimension_groups(dims, group_size):
+        for part, share in zip(parts, shares):
             groups.append(part)
-            weights[part] = len(part) / len(idx)
+            weights[part] = share
     return groups, weights
 
 
@@ -203,8 +220,12 @@ def solve_groups(
     use_numba=True,
     dtype=np.float64,
     n_threads=None,
+    radius=1.0,
+    out=None,
 ):
-    """Each group's ridge decoder of its own value ``t`` (points in [-1, 1]).
+    """Each group's ridge decoder of its own value ``t`` (points in [-1, 1]),
+    for neurons of gains ``gain / radius``; into ``out`` (only the groups'
+    neurons written) where given.
 
     The rates of a group's neurons at the points are computed a chunk of groups
     at a time (memory ~ ``chunk_neurons * len(t)``), compiled for the neuron
@@ -214,8 +235,7 @@ def solve_groups(
     `solver_threads`), with BLAS held to one thread each: the decoders are the
     same for any number of threads, and on any number of cores.
     """
-    n = gain.shape[0]
-    decoders = np.empty(n)
+    decoders = np.empty(gain.shape[0]) if out is None else out
     rate = solver_rate_parameters(neuron_type)
     sizes = np.array([len(g) for g in groups])
     n_threads = solver_threads() if n_threads is None else int(n_threads)
@@ -227,7 +247,7 @@ def solve_groups(
                 per_chunk = max(1, chunk_neurons // size)
                 for c0 in range(0, len(same), per_chunk):
                     idx = np.stack(same[c0 : c0 + per_chunk])  # (G, k)
-                    enc_gain = signs[idx] * gain[idx]
+                    enc_gain = signs[idx] * (gain[idx] / radius)
                     if rate is not None:
                         A = _kernels.group_rates(
                             t,
@@ -370,29 +390,35 @@ def solve_subpopulation(model, solver, conn, rng, dims, signs):
         # the encoded evaluation points (n_points x n, never formed): what the
         # solve depends on besides the gains, biases and points (the encoders'
         # layout, the radius, the dimensions and SOLVER_REVISION)
-        groups, weights = groups_of(dims, int(solver.group_size))
-        dec = solve_groups(
-            ens.neuron_type,
-            gain / ens.radius,
-            bias,
-            signs,
-            groups,
-            targets[:, 0],
-            solver.reg,
-            chunk_neurons=20_000,
-            use_numba=getattr(ens, "use_numba", True),
-            dtype=solver.dtype,
-        )
-        dec *= weights
+        dec = np.empty(gain.shape[0])
+        n_groups = 0
+        for groups, shares in dimension_groups(dims, int(solver.group_size)):
+            solve_groups(
+                ens.neuron_type,
+                gain,
+                bias,
+                signs,
+                groups,
+                targets[:, 0],
+                solver.reg,
+                chunk_neurons=20_000,
+                use_numba=getattr(ens, "use_numba", True),
+                dtype=solver.dtype,
+                radius=ens.radius,
+                out=dec,
+            )
+            for group, share in zip(groups, shares):
+                dec[group] *= share
+            n_groups += len(groups)
         dec *= ens.radius
-        return dec[:, None], {"groups": len(groups)}
+        return dec[:, None], {"groups": n_groups}
 
     key = None  # formed for the cache only (n numbers more)
-    if model.seeded[conn]:
+    if model.seeded[conn] and not isinstance(model.decoder_cache, NoDecoderCache):
         solve = model.decoder_cache.wrap_solver(solve)
-        layout = signs * (dims.astype(np.int64) + 1)
-        key = np.concatenate([[SOLVER_REVISION, ens.radius, ens.dimensions], layout])
-        key = key[None, :]
+        header = np.array([SOLVER_REVISION, ens.radius, ens.dimensions])
+        layout = signs.astype(np.int32) * (dims.astype(np.int32) + 1)
+        key = np.concatenate([header.view(np.int32), layout])[None, :]
     decoders, info = solve(conn, built.gain, built.bias, key, t[:, None], rng)
     return t, decoders[:, 0], info
 
@@ -480,18 +506,32 @@ class BuiltSubpopulation(BuiltEnsemble):
     decodes into).
 
     A sub-population ensemble keeps a few numbers per neuron, not ``d``: at
-    ``10^8`` neurons an ``n x d`` array of order 6 is 4.8 GB.
+    ``10^8`` neurons an ``n x d`` array of order 6 is 4.8 GB. Its ``max_rates``
+    and ``intercepts`` (which the simulation does not use) are drawn again when
+    read, from the random state the build drew them with (``drawn``): the same
+    numbers, as long as the ensemble's ``max_rates``, ``intercepts``, ``gain``
+    and ``bias`` are not changed after the build.
     """
 
-    def __new__(
-        cls, eval_points, intercepts, max_rates, gain, bias, step, dims, signs, radius
-    ):
-        self = super().__new__(
-            cls, eval_points, None, intercepts, max_rates, None, gain, bias
-        )
+    def __new__(cls, eval_points, gain, bias, step, dims, signs, ensemble, drawn):
+        self = super().__new__(cls, eval_points, None, None, None, None, gain, bias)
         self.step, self.dims, self.signs = step, dims, signs
-        self.radius = float(radius)
+        self.radius = float(ensemble.radius)
+        self._ensemble, self._drawn = ensemble, drawn
         return self
+
+    def _draw(self):
+        rng = np.random.RandomState()
+        rng.set_state(self._drawn)
+        return get_gain_bias(self._ensemble, rng, dtype=self.gain.dtype)
+
+    @property
+    def max_rates(self):
+        return self._draw()[2]
+
+    @property
+    def intercepts(self):
+        return self._draw()[3]
 
     @property
     def encoders(self):
@@ -559,6 +599,23 @@ def _network_links(model, ens):
     return direct_input
 
 
+def _output_read(model, ens):
+    """Whether the network being built reads the neurons' output other than
+    through a `SubpopulationConnection` from ``ens``: a probe of ``ens`` or of
+    its neurons, or another connection from them. (A SubpopulationConnection
+    that is not fused turns the output on when built.)"""
+    network = model.toplevel
+    if not isinstance(network, nengo.Network):  # pragma: no cover - built alone
+        return True
+    if any(p.obj is ens or _is_neurons_of(p.obj, ens) for p in network.all_probes):
+        return True
+    return any(
+        (c.pre_obj is ens and not isinstance(c, SubpopulationConnection))
+        or _is_neurons_of(c.pre_obj, ens)
+        for c in network.all_connections
+    )
+
+
 def _sampled_encoders(ens, rng):
     """The ensemble's encoders, drawn and normalized as Nengo's builder does."""
     if isinstance(ens.encoders, nengo.dists.Distribution):
@@ -620,7 +677,8 @@ def build_subpopulation_ensemble(model, ens):
             return build_ensemble(model, ens)
         dims, signs = one_hot_layout(encoders)
         del encoders
-    gain, bias, max_rates, intercepts = get_gain_bias(ens, rng, dtype=rc.float_dtype)
+    drawn = rng.get_state()  # BuiltSubpopulation draws max_rates... again when read
+    gain, bias, _, _ = get_gain_bias(ens, rng, dtype=rc.float_dtype)
     sig, neurons = model.sig, ens.neurons
     sig[ens]["in"] = Signal(shape=d, name=f"{ens}.signal")
     model.add_op(Reset(sig[ens]["in"]))
@@ -630,9 +688,7 @@ def build_subpopulation_ensemble(model, ens):
     sig[neurons]["bias"] = Signal(bias, name=f"{ens}.bias", readonly=True)
     _neuron_state_signals(model, ens)
     step = _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input)
-    built = BuiltSubpopulation(
-        eval_points, intercepts, max_rates, gain, bias, step, dims, signs, ens.radius
-    )
+    built = BuiltSubpopulation(eval_points, gain, bias, step, dims, signs, ens, drawn)
     if _probed(model, ens, "scaled_encoders"):
         sig[ens]["encoders"] = Signal(
             built.scaled_encoders, name=f"{ens}.scaled_encoders", readonly=True
@@ -645,9 +701,11 @@ def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
     ``direct_input``) to the model, running the neuron type as ``params`` says
     (`fused_parameters`); return it."""
     sig, neurons = model.sig, ens.neurons
+    enc_gain = gain / ens.radius
+    enc_gain *= signs  # +-1: the same as signs * gain / radius
     state = FusedState(
         dims,
-        signs.astype(np.float64) * gain / ens.radius,
+        enc_gain,
         params,
         model.dt,
         model.seeds[ens],
@@ -655,7 +713,9 @@ def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
         ens.dimensions,
         bias=None if direct_input else bias,
         use_numba=ens.use_numba,
+        start_clocks=False,
     )
+    del enc_gain  # the state keeps it in its own order
     states = [
         sig[neurons][name]
         for name in {
@@ -663,10 +723,11 @@ def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
             _kernels.REGULAR: ["voltage"],
         }.get(params["spike_kind"], [])
     ]
-    if state.clock is not None:
-        states = [Signal(state.clock, name=f"{ens}.clock")]
+    if params["spike_kind"] == _kernels.POISSON:
+        # zeros (untouched pages: no memory) until the first step draws the
+        # initial clocks (SimSubpopulation.make_step)
+        states = [Signal(np.zeros(ens.n_neurons), name=f"{ens}.clock")]
         sig[neurons]["clock"] = states[0]
-        state.clock = None  # the signal's initial value, never written
     if direct_input:
         model.add_op(Copy(sig[neurons]["bias"], sig[neurons]["in"]))
         base = sig[neurons]["in"]
@@ -681,6 +742,7 @@ def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
         states,
         None,
         tag=f"{ens} fused step",
+        write=params["spike_kind"] != _kernels.POISSON or _output_read(model, ens),
     )
     model.add_op(step)
     return step
@@ -726,6 +788,7 @@ def build_subpopulation_connection(model, conn):
     """
     step = _step_to_decode(model, conn)
     if step is None:
+        _reads_output(model, conn)
         return build_connection(model, conn)
     rng = np.random.RandomState(model.seeds[conn])
     sig = model.sig[conn]
@@ -748,12 +811,12 @@ def build_subpopulation_connection(model, conn):
         t, decoders, solver_info = solve_subpopulation(
             model, conn.solver, conn, rng, dims, built_pre.signs
         )
-        per_neuron = scale[dims] * decoders  # = (transform @ decoders)[dims, i]
         weighted = Signal(shape=transform.size_out, name=f"{transform}.weighted")
         model.add_op(Reset(weighted))
-        step.decode(per_neuron, weighted)
+        # each neuron's scale[dims] * decoder = (transform @ decoders)[dims, i]
+        step.decode(decoders, weighted, scale=scale)
         eval_points = diagonal_eval_points(conn.pre_obj.dimensions, len(t))
-        del per_neuron  # the step keeps them, in its own order
+        del decoders  # the step keeps them, in its own order
         built = BuiltSubpopulationConnection(
             eval_points, solver_info, conn.transform, step
         )
@@ -769,6 +832,7 @@ def build_subpopulation_connection(model, conn):
     if per_neuron is not None:
         step.decode(per_neuron, weighted)
     else:
+        _reads_output(model, conn)
         product = ElementwiseInc if weights.ndim < 2 else DotInc
         model.add_op(product(sig["weights"], sig["in"], weighted, tag=f"{conn}"))
     _finish_connection(model, conn, weighted)
@@ -778,6 +842,13 @@ def build_subpopulation_connection(model, conn):
         transform=conn.transform,
         weights=weights,
     )
+
+
+def _reads_output(model, conn):
+    """``conn`` reads its ``pre``'s neuron output: a fused step writes it."""
+    step = getattr(model.params.get(conn.pre_obj), "step", None)
+    if step is not None:
+        step.write_output()
 
 
 def _finish_connection(model, conn, weighted):
