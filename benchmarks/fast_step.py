@@ -16,7 +16,9 @@ layout):
 - ``bound``: a lower-bound kernel: one compiled, parallel pass per step over the
   same per-neuron arrays the fused step must touch (read the encoder gain, the
   bias and the decoder, write the output: 32 bytes per neuron), doing no
-  arithmetic beyond a multiply-add; the least memory traffic a step can have;
+  arithmetic beyond a multiply-add; the least memory traffic a step that writes
+  each neuron's output can have (the fused step here writes none: nothing but
+  the decoded sum is read; and it skips the neurons below threshold);
 - ``brian2``: Brian2 (2.9, Cython runtime) simulating the same neurons (the
   same gains, biases, encoders and decoders, from our build), with the same
   decoded recurrence: decoded spikes -> ``A_H``/``B_H`` -> a zero-order-hold

@@ -295,8 +295,8 @@ class SubpopulationSolver(Solver):
         Evaluation points per group (default twice the group size).
     dtype : {"float64", "float32"}
         Precision of the groups' Gram matrices and solves. ``"float32"`` halves
-        their cost (a build of 10^7 neurons took 57 % of the time, one of 10^8
-        73 %); with ``reg`` of 0.1 its decoders differ from float64's by at
+        their cost (a build of 10^7 neurons took 67 % of the time, one of 10^8
+        66 %); with ``reg`` of 0.1 its decoders differ from float64's by at
         most about 1e-3 of the largest (rms 1e-4), and a memory's error is
         unchanged (``benchmarks/solver_precision.py``). Its rounding grows with
         the Gram matrices' condition number, about ``group_size / reg**2``, so
