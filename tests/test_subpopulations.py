@@ -778,7 +778,7 @@ def test_poisson_output_written_only_when_read(use_numba):
     second (unfused) connection from the ensemble turns the writes on and
     decodes the same spikes as Nengo's product would."""
 
-    def run(probe_neurons=False, second=False):
+    def run(probe_neurons=False, second=False, probe_input=False):
         with nengo.Network(seed=4) as net:
             net.config.configures(SubpopulationEnsemble)
             net.config[SubpopulationEnsemble].use_numba = use_numba
@@ -793,6 +793,9 @@ def test_poisson_output_written_only_when_read(use_numba):
             nengo.Connection(u, memory.input, synapse=None)
             p = nengo.Probe(memory.output, synapse=None)
             ens = memory.ensembles[0]
+            if probe_input:  # a connection's input is the neurons' output
+                (fused,) = [c for c in net.all_connections if c.pre_obj is ens]
+                p_input = nengo.Probe(fused, "input", synapse=None)
             if probe_neurons:
                 nengo.Probe(ens.neurons)
             if second:
@@ -805,6 +808,8 @@ def test_poisson_output_written_only_when_read(use_numba):
         with nengo.Simulator(net, progress_bar=False) as sim:
             sim.run(0.1)
         (op,) = [o for o in sim.model.operators if isinstance(o, SimSubpopulation)]
+        if probe_input:
+            assert np.any(sim.data[p_input])
         if second:
             expected = sim.data[p_neurons] @ sim.data[conn].weights.T
             assert np.allclose(sim.data[p_second], expected, rtol=1e-12, atol=1e-9)
@@ -816,4 +821,5 @@ def test_poisson_output_written_only_when_read(use_numba):
     assert not quiet_writes and probed_writes
     assert np.array_equal(quiet, probed) and np.any(quiet)
     _, second_writes = run(second=True)
-    assert second_writes
+    _, input_writes = run(probe_input=True)
+    assert second_writes and input_writes

@@ -601,14 +601,22 @@ def _network_links(model, ens):
 
 def _output_read(model, ens):
     """Whether the network being built reads the neurons' output other than
-    through a `SubpopulationConnection` from ``ens``: a probe of ``ens`` or of
-    its neurons, or another connection from them. (A SubpopulationConnection
-    that is not fused turns the output on when built.)"""
+    through a `SubpopulationConnection` from ``ens``: a probe of ``ens``, of its
+    neurons or of a connection from them (its ``input`` is their output), or
+    another connection from them. (A SubpopulationConnection that is not fused
+    turns the output on when built.)"""
     network = model.toplevel
     if not isinstance(network, nengo.Network):  # pragma: no cover - built alone
         return True
-    if any(p.obj is ens or _is_neurons_of(p.obj, ens) for p in network.all_probes):
-        return True
+
+    def from_ens(obj):
+        return obj is ens or _is_neurons_of(obj, ens)
+
+    for p in network.all_probes:
+        if from_ens(p.obj) or (
+            isinstance(p.obj, nengo.Connection) and from_ens(p.obj.pre_obj)
+        ):
+            return True
     return any(
         (c.pre_obj is ens and not isinstance(c, SubpopulationConnection))
         or _is_neurons_of(c.pre_obj, ens)
