@@ -192,12 +192,12 @@ def test_dask_cluster_matches_serial(tmp_path):
 
 
 def test_check_worker_memory():
-    run = {"order": 6, "n_neurons": 10**7}  # 0.75 + 1.6 GB
+    run = {"order": 6, "n_neurons": 10**7}  # 0.75 + 0.58 GB
     analysis.check_worker_memory([run], [{"memory_limit": 3e9}, {"memory_limit": 0}])
     analysis.check_worker_memory([run], [{"memory_limit": 0}])  # no limits
     analysis.check_worker_memory([run], [{"memory_limit": 1e9}, {"memory_limit": 3e9}])
-    with pytest.raises(ValueError, match=r"n_neurons=10000000 needs about 2\.4 GB"):
-        analysis.check_worker_memory([run], [{"memory_limit": 2e9}])
+    with pytest.raises(ValueError, match=r"n_neurons=10000000 needs about 1\.3 GB"):
+        analysis.check_worker_memory([run], [{"memory_limit": 1e9}])
 
 
 def test_peak_memory_is_the_blocks_own():

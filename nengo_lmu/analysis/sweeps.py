@@ -168,10 +168,11 @@ def peak_memory():
 # A run's peak memory (`estimate_peak_gb`), what the Dask scheduler is told: the
 # interpreter with Nengo, numba and the run's small arrays (0.48-0.54 GB measured
 # up to 1e5 neurons), plus what each neuron of a sub-population memory keeps through
-# build and run (98-122 bytes measured from 3e6 to 1e8 neurons: peak_gb of
-# `run_one`, and benchmarks/results/fast_step/large.json), each with a margin.
+# build and run (peaks of 0.92 GB at 1e7 and 5.70 GB at 1e8 neurons in
+# benchmarks/results/fast_step/large.json, 5.72 GB for a large-preset run at 1e8:
+# 50-55 bytes per neuron above the base), each with a margin.
 RUN_BASE_GB = 0.75
-RUN_BYTES_PER_NEURON = 160
+RUN_BYTES_PER_NEURON = 58
 
 
 def estimate_peak_gb(run):
@@ -180,7 +181,7 @@ def estimate_peak_gb(run):
     neurons), measured on Linux x86-64 (`RUN_BASE_GB`, `RUN_BYTES_PER_NEURON`).
 
     >>> round(estimate_peak_gb({"n_neurons": 10**8}), 2)
-    16.75
+    6.55
     """
     return RUN_BASE_GB + RUN_BYTES_PER_NEURON * int(run["n_neurons"]) / 1e9
 
