@@ -178,8 +178,10 @@ def test_dask_cluster_matches_serial(tmp_path):
             scheduler=cluster.scheduler_address,
             progress=False,
         )
-        huge = dict(runs[0], n_neurons=10**8)  # about 16.8 GB
-        with pytest.raises(ValueError, match=r"n_neurons=100000000 needs about 16\.8"):
+        huge = dict(runs[0], n_neurons=10**8)  # about 6.5 GB
+        with pytest.raises(
+            ValueError, match=r"n_neurons=100000000 needs about 6\.5 GB"
+        ):
             analysis.run_sweep(
                 [huge],
                 str(tmp_path / "c.csv"),
