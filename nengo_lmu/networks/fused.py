@@ -159,14 +159,6 @@ class PoissonLayout:
                 runs.append((sign, window[sel][by]))
         return runs
 
-    def thresholds(self, enc_gain):
-        """Each neuron's threshold, in this order, for the sorted ``enc_gain``
-        (0 in chunks of sign 0, which are processed whole)."""
-        sign = np.repeat(self.chunk_sign, self.chunk_hi - self.chunk_lo)
-        thr = np.zeros(self.order.shape[0])
-        thr[sign != 0] = threshold(self.base[sign != 0], enc_gain[sign != 0])
-        return thr
-
 
 def threshold(bias, enc_gain):
     """The input ``x`` (times the sign of the gain) above which a neuron of
@@ -182,7 +174,7 @@ class FusedState:
     ``decoders``, ``clock``) are in the order of ``layout`` (`PoissonLayout`;
     ``bias``, when constant, lets it skip the neurons below threshold).
     ``use_numba`` False runs the numpy code (the same arithmetic) even where
-    numba is installed. ``start_clocks`` False leaves ``clock`` None: the
+    numba is installed. ``draw_clocks`` False leaves ``clock`` None: the
     simulator gives it a signal's array, and `SimSubpopulation` draws the
     initial clocks (`start_clocks`) at the first step (so no second copy of
     them is kept as the signal's initial value).
@@ -199,7 +191,7 @@ class FusedState:
         size_out,
         bias=None,
         use_numba=True,
-        start_clocks=True,
+        draw_clocks=True,
     ):
         # each neuron's dimension, in the integer type given (uint8 for d <= 256)
         self.dims = np.asarray(dims)
@@ -223,7 +215,7 @@ class FusedState:
             self.enc_gain = np.ascontiguousarray(self.enc_gain[lay.order])
             self.chunk_lo, self.chunk_hi = lay.chunk_lo, lay.chunk_hi
             self.chunk_dim = lay.chunk_dim
-            if start_clocks:
+            if draw_clocks:
                 self.clock = np.empty(self.enc_gain.shape[0])
                 self.start_clocks()
         else:

@@ -576,16 +576,33 @@ def _is_neurons_of(obj, ens):
 
 
 def _network_links(model, ens):
-    """What the network being built does with ``ens``: None if it needs Nengo's
-    operators (a probe of the neurons' input or of a state the fused step does not
-    keep, a learning rule on the encoders), else whether other connections feed
-    the neurons directly (then the fused step reads their input current)."""
+    """What the network being built does with ``ens``, in one pass over its
+    probes and connections.
+
+    Returns None if it needs Nengo's operators (a probe of the neurons' input or
+    of a state the fused step does not keep, a learning rule on the encoders),
+    else ``(direct_input, output_read)``: whether other connections feed the
+    neurons directly (then the fused step reads their input current), and
+    whether anything but a `SubpopulationConnection` from ``ens`` reads the
+    neurons' output (a probe of ``ens``, of its neurons or of a connection from
+    them, whose ``input`` is their output; another connection from them). A
+    SubpopulationConnection that is not fused turns the output on when built.
+    """
     network = model.toplevel
     if not isinstance(network, nengo.Network):  # pragma: no cover - built alone
-        return True
+        return True, True
+
+    def from_ens(obj):
+        return obj is ens or _is_neurons_of(obj, ens)
+
+    output_read = False
     for probe in network.all_probes:
         if _is_neurons_of(probe.obj, ens) and probe.attr not in ("output", "voltage"):
             return None
+        output_read = output_read or from_ens(probe.obj)
+        output_read = output_read or (
+            isinstance(probe.obj, nengo.Connection) and from_ens(probe.obj.pre_obj)
+        )
     direct_input = False
     for conn in network.all_connections:
         rules = conn.learning_rule_type
@@ -596,32 +613,11 @@ def _network_links(model, ens):
         ):
             return None
         direct_input = direct_input or _is_neurons_of(conn.post_obj, ens)
-    return direct_input
-
-
-def _output_read(model, ens):
-    """Whether the network being built reads the neurons' output other than
-    through a `SubpopulationConnection` from ``ens``: a probe of ``ens``, of its
-    neurons or of a connection from them (its ``input`` is their output), or
-    another connection from them. (A SubpopulationConnection that is not fused
-    turns the output on when built.)"""
-    network = model.toplevel
-    if not isinstance(network, nengo.Network):  # pragma: no cover - built alone
-        return True
-
-    def from_ens(obj):
-        return obj is ens or _is_neurons_of(obj, ens)
-
-    for p in network.all_probes:
-        if from_ens(p.obj) or (
-            isinstance(p.obj, nengo.Connection) and from_ens(p.obj.pre_obj)
-        ):
-            return True
-    return any(
-        (c.pre_obj is ens and not isinstance(c, SubpopulationConnection))
-        or _is_neurons_of(c.pre_obj, ens)
-        for c in network.all_connections
-    )
+        output_read = output_read or _is_neurons_of(conn.pre_obj, ens)
+        output_read = output_read or (
+            conn.pre_obj is ens and not isinstance(conn, SubpopulationConnection)
+        )
+    return direct_input, output_read
 
 
 def _sampled_encoders(ens, rng):
@@ -671,9 +667,10 @@ def build_subpopulation_ensemble(model, ens):
     # other simulators' builders (nengo_dl's...) cannot run SimSubpopulation
     fusable = fusable and type(model.builder) is Builder
     # None: Nengo's operators; else whether connections feed the neurons directly
-    direct_input = _network_links(model, ens) if fusable else None
-    if direct_input is None:
+    links = _network_links(model, ens) if fusable else None
+    if links is None:
         return build_ensemble(model, ens)
+    direct_input, output_read = links
     rng = np.random.RandomState(model.seeds[ens])
     eval_points = gen_eval_points(ens, ens.eval_points, rng=rng, dtype=rc.float_dtype)
     n, d = ens.n_neurons, ens.dimensions
@@ -695,7 +692,9 @@ def build_subpopulation_ensemble(model, ens):
     sig[neurons]["out"] = sig[ens]["out"] = Signal(shape=n, name=f"{ens}.neuron_out")
     sig[neurons]["bias"] = Signal(bias, name=f"{ens}.bias", readonly=True)
     _neuron_state_signals(model, ens)
-    step = _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input)
+    step = _emit_fused_step(
+        model, ens, params, dims, signs, gain, bias, direct_input, output_read
+    )
     built = BuiltSubpopulation(eval_points, gain, bias, step, dims, signs, ens, drawn)
     if _probed(model, ens, "scaled_encoders"):
         sig[ens]["encoders"] = Signal(
@@ -704,10 +703,13 @@ def build_subpopulation_ensemble(model, ens):
     model.params[ens] = built
 
 
-def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
+def _emit_fused_step(
+    model, ens, params, dims, signs, gain, bias, direct_input, output_read
+):
     """Add the `SimSubpopulation` of ``ens`` (and the bias copy, with
     ``direct_input``) to the model, running the neuron type as ``params`` says
-    (`fused_parameters`); return it."""
+    (`fused_parameters`); a Poisson step writes the neurons' output only if
+    ``output_read``. Return it."""
     sig, neurons = model.sig, ens.neurons
     enc_gain = gain / ens.radius
     enc_gain *= signs  # +-1: the same as signs * gain / radius
@@ -721,7 +723,7 @@ def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
         ens.dimensions,
         bias=None if direct_input else bias,
         use_numba=ens.use_numba,
-        start_clocks=False,
+        draw_clocks=False,
     )
     del enc_gain  # the state keeps it in its own order
     states = [
@@ -750,7 +752,7 @@ def _emit_fused_step(model, ens, params, dims, signs, gain, bias, direct_input):
         states,
         None,
         tag=f"{ens} fused step",
-        write=params["spike_kind"] != _kernels.POISSON or _output_read(model, ens),
+        write=params["spike_kind"] != _kernels.POISSON or output_read,
     )
     model.add_op(step)
     return step
